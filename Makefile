@@ -1,0 +1,37 @@
+# KKMP Anggota: `make run` (app with demo data on SQLite) and `make test` (the test suite).
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: install run test migrations-check messages bench clean
+
+$(STAMP): requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py load_demo
+	@echo "KKMP Anggota: http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest
+
+migrations-check: install
+	$(PY) manage.py makemigrations --check --dry-run
+
+# Source strings are English; the Indonesian catalogue must stay complete.
+messages: install
+	$(PY) manage.py makemessages -l id --no-location --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py compilemessages -l id --ignore=.venv
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache

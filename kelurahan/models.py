@@ -1,0 +1,339 @@
+"""Regions (provinsi → kabupaten/kota → kecamatan → kelurahan/desa) and household counts.
+
+Every region is keyed on its Kemendagri code (`64.71.05.1010`), the code the government's own
+lists use. BPS codes are kept beside it but never derived from it: the two systems number
+kecamatan differently.
+"""
+
+import re
+import unicodedata
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+def target_for(household_count, percent=None):
+    """The number of households to enrol: `percent` of `household_count`, rounded up.
+
+    The one place the target rule lives. Integer arithmetic, so 10% of 11 is 2, not 1.1 → 1.
+    """
+    if household_count is None:
+        return None
+    if percent is None:
+        percent = settings.KKMP_TARGET_PERCENT
+    return -(-household_count * percent // 100)
+
+
+def normalise_name(name):
+    """A region name reduced to letters and digits, for matching spellings.
+
+    `Sungai Nangka`, `SUNGAINANGKA` and `Sungai-Nangka` all become `sungainangka`.
+    """
+    name = unicodedata.normalize("NFKD", str(name)).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+class Provinsi(models.Model):
+    kode = models.CharField(
+        _("Kemendagri code"),
+        max_length=2,
+        unique=True,
+        validators=[RegexValidator(r"^\d{2}$")],
+    )
+    nama = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["kode"]
+        verbose_name = _("province")
+        verbose_name_plural = _("provinces")
+
+    def __str__(self):
+        return self.nama
+
+
+class KabupatenKota(models.Model):
+    provinsi = models.ForeignKey(
+        Provinsi, on_delete=models.PROTECT, related_name="kabupaten_kota", verbose_name=_("province")
+    )
+    kode = models.CharField(
+        _("Kemendagri code"),
+        max_length=5,
+        unique=True,
+        validators=[RegexValidator(r"^\d{2}\.\d{2}$")],
+    )
+    nama = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["kode"]
+        verbose_name = _("regency/city")
+        verbose_name_plural = _("regencies/cities")
+
+    def __str__(self):
+        return self.nama
+
+
+class Kecamatan(models.Model):
+    kabupaten_kota = models.ForeignKey(
+        KabupatenKota,
+        on_delete=models.PROTECT,
+        related_name="kecamatan",
+        verbose_name=_("regency/city"),
+    )
+    kode = models.CharField(
+        _("Kemendagri code"),
+        max_length=8,
+        unique=True,
+        validators=[RegexValidator(r"^\d{2}\.\d{2}\.\d{2}$")],
+    )
+    nama = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        ordering = ["kode"]
+        verbose_name = _("district (kecamatan)")
+        verbose_name_plural = _("districts (kecamatan)")
+
+    def __str__(self):
+        return self.nama
+
+
+class KelurahanQuerySet(models.QuerySet):
+    def for_user(self, user):
+        """The kelurahan whose members `user` may read: the one rule of data scope.
+
+        Admins (superusers) and DKUMKMP reviewers (permission `members.view_all_kelurahan`)
+        read every kelurahan; an officer reads the kelurahan assigned to them; anyone else,
+        including an officer with no assignment, reads nothing.
+        """
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser or user.has_perm("members.view_all_kelurahan"):
+            return self
+        return self.filter(officers=user)
+
+    def managed_by(self, user):
+        """The kelurahan whose members `user` may change (member forms, their choices).
+
+        Reviewers read everything but change nothing; officers change their own kelurahan.
+        """
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_superuser:
+            return self
+        if not user.has_perm("members.change_member"):
+            return self.none()
+        return self.filter(officers=user)
+
+    def for_dashboard(self):
+        """Kelurahan with the figures of the progress dashboard (`kelurahan:dashboard`).
+
+        One query: the latest household count (value, date, source) by subquery, and the
+        member counts by one join to the cooperative's members, counted with `distinct`
+        where a KK may have several members.
+        """
+        latest = HouseholdCount.objects.filter(kelurahan=OuterRef("pk")).order_by(
+            "-as_of", "-pk"
+        )
+        active = Q(members__status="aktif")
+        return (
+            self.select_related("kecamatan__kabupaten_kota")
+            .annotate(
+                jumlah_kk=Subquery(latest.values("count")[:1]),
+                per_tanggal=Subquery(latest.values("as_of")[:1]),
+                sumber=Subquery(latest.values("source")[:1]),
+                kk_terwakili=Count(
+                    "members__household",
+                    filter=active & Q(members__household__isnull=False),
+                    distinct=True,
+                ),
+                anggota_kepala_keluarga=Count(
+                    "members", filter=active & Q(members__is_head_of_household=True)
+                ),
+                anggota_aktif=Count("members", filter=active),
+            )
+            .order_by("kecamatan__kode", "kode")
+        )
+
+    def matching(self, text):
+        """Kelurahan whose Kemendagri code, BPS code or any known spelling equals `text`."""
+        text = str(text).strip()
+        key = normalise_name(text)
+        return self.filter(
+            Q(kode=text) | Q(kode_bps=text) | Q(name_key=key) | Q(alias_keys__contains=f"|{key}|")
+        )
+
+
+class Kelurahan(models.Model):
+    """A kelurahan (urban village) or desa: one Koperasi Kelurahan Merah Putih each."""
+
+    kecamatan = models.ForeignKey(
+        Kecamatan, on_delete=models.PROTECT, related_name="kelurahan", verbose_name=_("kecamatan")
+    )
+    kode = models.CharField(
+        _("Kemendagri code"),
+        max_length=13,
+        unique=True,
+        validators=[RegexValidator(r"^\d{2}\.\d{2}\.\d{2}\.\d{4}$")],
+        help_text=_("For example 64.71.05.1010."),
+    )
+    kode_bps = models.CharField(
+        _("BPS code"),
+        max_length=10,
+        blank=True,
+        validators=[RegexValidator(r"^\d{10}$")],
+    )
+    nama = models.CharField(_("official name"), max_length=100)
+    alternative_names = models.CharField(
+        _("alternative spellings"),
+        max_length=300,
+        blank=True,
+        help_text=_("Other spellings found in spreadsheets, separated by commas."),
+    )
+    is_desa = models.BooleanField(_("is a desa"), default=False)
+    # Lower-case letters-and-digits forms of the name and spellings, kept by save() for matching.
+    name_key = models.CharField(max_length=100, editable=False, db_index=True)
+    alias_keys = models.CharField(max_length=400, editable=False, blank=True)
+    officers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="kelurahan_assignments",
+        verbose_name=_("officers (pengurus)"),
+    )
+
+    objects = KelurahanQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kode"]
+        verbose_name = _("kelurahan")
+        verbose_name_plural = _("kelurahan")
+
+    def __str__(self):
+        return self.nama
+
+    def save(self, *args, **kwargs):
+        self.name_key = normalise_name(self.nama)
+        aliases = [normalise_name(a) for a in self.alternative_names.split(",") if a.strip()]
+        self.alias_keys = "|" + "|".join(aliases) + "|" if aliases else ""
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("kelurahan:dashboard") + f"#kel-{self.kode}"
+
+    @property
+    def target_percent(self):
+        return settings.KKMP_TARGET_PERCENT
+
+
+class HouseholdCount(models.Model):
+    """The number of households (KK) in a kelurahan on a date: the dashboard's denominator.
+
+    History is kept; the latest `as_of` is the current figure.
+    """
+
+    kelurahan = models.ForeignKey(
+        Kelurahan,
+        on_delete=models.PROTECT,
+        related_name="household_counts",
+        verbose_name=_("kelurahan"),
+    )
+    count = models.PositiveIntegerField(_("number of households (KK)"), validators=[MinValueValidator(0)])
+    as_of = models.DateField(_("as of"))
+    source = models.CharField(_("source"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["kelurahan__kode", "-as_of"]
+        verbose_name = _("household count")
+        verbose_name_plural = _("household counts")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kelurahan", "as_of"], name="kelurahan_householdcount_one_per_date"
+            ),
+            models.CheckConstraint(
+                condition=Q(count__gte=0), name="kelurahan_householdcount_count_non_negative"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kelurahan}: {self.count} KK ({self.as_of:%Y-%m-%d})"
+
+
+class Progress:
+    """The dashboard's figures for one kelurahan, or summed over several (kecamatan, city).
+
+    Targets are summed per kelurahan (each cooperative has its own 10%), so a kecamatan's
+    target is the sum of its kelurahan's rounded-up targets. Kelurahan without a household
+    count add nothing to the target and are counted in `without_count`.
+    """
+
+    FIGURES = ("jumlah_kk", "target", "kk_terwakili", "anggota_kepala_keluarga", "anggota_aktif")
+
+    def __init__(self, jumlah_kk=None, kk_terwakili=0, anggota_kepala_keluarga=0, anggota_aktif=0, target=None):
+        self.jumlah_kk = jumlah_kk
+        self.target = target_for(jumlah_kk) if target is None else target
+        self.kk_terwakili = kk_terwakili
+        self.anggota_kepala_keluarga = anggota_kepala_keluarga
+        self.anggota_aktif = anggota_aktif
+        self.without_count = 1 if jumlah_kk is None else 0
+
+    @classmethod
+    def of(cls, kelurahan):
+        """From a kelurahan annotated by `KelurahanQuerySet.for_dashboard()`."""
+        return cls(
+            jumlah_kk=kelurahan.jumlah_kk,
+            kk_terwakili=kelurahan.kk_terwakili,
+            anggota_kepala_keluarga=kelurahan.anggota_kepala_keluarga,
+            anggota_aktif=kelurahan.anggota_aktif,
+        )
+
+    @classmethod
+    def sum(cls, parts):
+        total = cls(jumlah_kk=0, target=0)
+        total.without_count = 0
+        for part in parts:
+            total.jumlah_kk += part.jumlah_kk or 0
+            total.target += part.target or 0
+            total.kk_terwakili += part.kk_terwakili
+            total.anggota_kepala_keluarga += part.anggota_kepala_keluarga
+            total.anggota_aktif += part.anggota_aktif
+            total.without_count += part.without_count
+        return total
+
+    @property
+    def has_count(self):
+        return self.jumlah_kk is not None
+
+    @property
+    def persen_target(self):
+        """KK terwakili as a percentage of the target; None when there is no target."""
+        if not self.target:
+            return None
+        return round(100 * self.kk_terwakili / self.target, 1)
+
+    @property
+    def bar_percent(self):
+        """The progress bar's width, 0-100."""
+        return min(100, self.persen_target or 0)
+
+    @property
+    def is_reached(self):
+        return bool(self.target) and self.kk_terwakili >= self.target
+
+
+def dashboard_table(kelurahan_rows):
+    """Group `for_dashboard()` rows by kecamatan, with a `Progress` per row, kecamatan and total.
+
+    Returns `(groups, total)`, where each group is `(kecamatan, [(kelurahan, progress)], progress)`.
+    Pure Python over rows already fetched: no queries.
+    """
+    groups, current = [], None
+    for kel in kelurahan_rows:
+        if current is None or current[0].pk != kel.kecamatan_id:
+            current = (kel.kecamatan, [])
+            groups.append(current)
+        current[1].append((kel, Progress.of(kel)))
+    groups = [(kec, rows, Progress.sum(p for _, p in rows)) for kec, rows in groups]
+    return groups, Progress.sum(total for _, _, total in groups)

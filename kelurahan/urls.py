@@ -1,0 +1,10 @@
+from django.urls import path
+
+from . import views
+
+app_name = "kelurahan"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("dasbor/unduh.<str:fmt>", views.dashboard_export, name="dashboard_export"),
+]

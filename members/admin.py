@@ -1,0 +1,40 @@
+from django.contrib import admin
+from import_export.admin import ExportMixin
+
+from kelurahan.admin import SpreadsheetImportAdmin
+
+from .models import Household, Member
+from .resources import HouseholdResource, MemberResource
+
+
+@admin.register(Household)
+class HouseholdAdmin(SpreadsheetImportAdmin):
+    resource_classes = [HouseholdResource]
+    list_display = ["no_kk", "head_name", "kelurahan", "rt", "rw"]
+    list_select_related = ["kelurahan"]
+    list_filter = ["kelurahan__kecamatan"]
+    search_fields = ["=no_kk", "=head_nik", "head_name"]
+    autocomplete_fields = ["kelurahan"]
+    readonly_fields = ["created_at", "updated_at"]
+    show_full_result_count = False
+
+
+@admin.register(Member)
+class MemberAdmin(ExportMixin, admin.ModelAdmin):
+    """Members are registered by officers on the site; the admin can correct and export them.
+    Deleting is not offered: the register keeps everyone who was ever a member."""
+
+    resource_classes = [MemberResource]
+    list_display = ["member_number", "name", "kelurahan", "status", "joined_on", "left_on"]
+    list_select_related = ["kelurahan"]
+    list_filter = ["status", "kelurahan__kecamatan"]
+    search_fields = ["=nik", "name", "member_number"]
+    autocomplete_fields = ["kelurahan", "household"]
+    readonly_fields = ["member_number", "created_at", "updated_at"]
+    show_full_result_count = False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request):
+        return False  # registration assigns member numbers: use the officers' form

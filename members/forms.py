@@ -1,0 +1,127 @@
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kelurahan.models import Kelurahan
+
+from .identity import check_nik, check_no_kk
+from .models import Member
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class MemberForm(forms.ModelForm):
+    """Register or edit a member. `user` limits the kelurahan choice to those they manage.
+
+    NIK and KK warnings (outside Balikpapan, birth date differing from the NIK) do not block;
+    they are kept in `self.warnings` for the view to show.
+    """
+
+    no_kk = forms.CharField(
+        label=_("KK number"),
+        max_length=32,
+        required=False,
+        help_text=_("16 digits, from the Kartu Keluarga."),
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+
+    class Meta:
+        model = Member
+        fields = [
+            "kelurahan",
+            "nik",
+            "name",
+            "sex",
+            "birth_date",
+            "no_kk",
+            "is_head_of_household",
+            "joined_on",
+        ]
+        widgets = {
+            "nik": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            "birth_date": DateInput(),
+            "joined_on": DateInput(),
+        }
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.warnings = []
+        self.fields["nik"].max_length = 32  # typed with spaces or dots; cleaned to 16 digits
+        self.fields["nik"].widget.attrs["maxlength"] = 32
+        allowed = Kelurahan.objects.managed_by(user).select_related("kecamatan")
+        self.fields["kelurahan"].queryset = allowed
+        if self.instance.pk:
+            # A member stays in their cooperative; moving is leaving one and joining another.
+            del self.fields["kelurahan"]
+            if self.instance.household_id:
+                self.initial.setdefault("no_kk", self.instance.household.no_kk)
+        else:
+            self.initial.setdefault("joined_on", timezone.localdate())
+            if len(allowed) == 1:
+                self.initial.setdefault("kelurahan", allowed[0].pk)
+
+    def clean_nik(self):
+        check = check_nik(self.cleaned_data["nik"])
+        if check.errors:
+            raise forms.ValidationError(check.errors)
+        self.nik_check = check
+        self.warnings += check.warnings
+        return check.value
+
+    def clean_no_kk(self):
+        raw = self.cleaned_data["no_kk"]
+        if not raw:
+            return ""
+        check = check_no_kk(raw, nik=self.data.get("nik"))
+        if check.errors:
+            raise forms.ValidationError(check.errors)
+        self.warnings += check.warnings
+        return check.value
+
+    def clean(self):
+        data = super().clean()
+        check = getattr(self, "nik_check", None)
+        if check and check.birth_date:
+            # The NIK encodes birth date and sex: use them when left blank, warn when different.
+            if not data.get("birth_date"):
+                data["birth_date"] = check.birth_date
+            elif data["birth_date"] != check.birth_date:
+                self.warnings.append(
+                    _("The birth date differs from the one in the NIK (%(date)s).")
+                    % {"date": check.birth_date.strftime("%d-%m-%Y")}
+                )
+            if not data.get("sex"):
+                data["sex"] = check.sex
+            elif data["sex"] != check.sex:
+                self.warnings.append(_("The sex differs from the one the NIK encodes."))
+        if data.get("is_head_of_household") and not data.get("no_kk"):
+            self.add_error("no_kk", _("A head of household needs the KK number."))
+        return data
+
+
+class LeaveForm(forms.Form):
+    """Record that a member left: resigned, died or was expelled, on a date."""
+
+    status = forms.ChoiceField(
+        label=_("reason"),
+        choices=[c for c in Member.Status.choices if c[0] != Member.Status.AKTIF],
+    )
+    left_on = forms.DateField(label=_("left on"), widget=DateInput())
+
+    def __init__(self, *args, member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member = member
+        self.initial.setdefault("left_on", timezone.localdate())
+
+    def clean_left_on(self):
+        left_on = self.cleaned_data["left_on"]
+        if left_on < self.member.joined_on:
+            raise forms.ValidationError(_("The leaving date cannot be before the joining date."))
+        if left_on > timezone.localdate():
+            raise forms.ValidationError(_("The leaving date cannot be in the future."))
+        return left_on

@@ -1,0 +1,111 @@
+"""Load the regions, clearly labelled demo data and demo accounts. Safe to run again.
+
+Demo people and numbers are invented (fixed seed); household counts carry the source
+"DEMO" so nobody mistakes them for Disdukcapil figures.
+"""
+
+import random
+from datetime import date, timedelta
+
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from kelurahan.models import HouseholdCount, Kelurahan
+from members.models import Household, Member
+from members.services import OFFICER_GROUP, REVIEWER_GROUP, ensure_roles, register_member
+
+DEMO_SOURCE = "DEMO: angka contoh, bukan data Disdukcapil"
+DEMO_AS_OF = date(2025, 6, 30)
+OFFICER_KELURAHAN = "64.71.05.1002"  # Sepinggan, Balikpapan Selatan
+HOUSEHOLDS_PER_KELURAHAN = 40
+DEMO_USERS = [
+    # username, password, role, description
+    ("admin", "kkmp-admin-demo", None, "admin (semua akses, /admin/)"),
+    ("dkumkmp", "kkmp-reviu-demo", REVIEWER_GROUP, "peninjau DKUMKMP (baca semua, NIK tersamar)"),
+    ("pengurus.sepinggan", "kkmp-pengurus-demo", OFFICER_GROUP, "pengurus KKMP Sepinggan"),
+]
+GIVEN = [
+    "Ahmad", "Budi", "Citra", "Dewi", "Eko", "Fitri", "Gusti", "Hendra", "Indah", "Joko",
+    "Kartika", "Lestari", "Made", "Nur", "Putri", "Rahmat", "Sari", "Taufik", "Wahyu", "Yuni",
+]
+FAMILY = [
+    "Saputra", "Wijaya", "Hidayat", "Nugroho", "Siregar", "Lubis", "Rahman", "Pratama",
+    "Susanto", "Hasibuan", "Kurniawan", "Setiawan", "Gunawan", "Syahputra", "Halim",
+]  # fmt: skip
+FEMALE = {"Citra", "Dewi", "Fitri", "Indah", "Kartika", "Lestari", "Putri", "Sari", "Yuni", "Nur"}
+
+
+def _number(region6, day, d, serial):
+    return f"{region6}{day:02d}{d.month:02d}{d.year % 100:02d}{serial:04d}"
+
+
+class Command(BaseCommand):
+    help = "Load regions, demo households, members, household counts and demo accounts."
+
+    def handle(self, *args, **options):
+        call_command("load_regions", stdout=self.stdout)
+        ensure_roles()
+        with transaction.atomic():
+            self._demo_data()
+        self._demo_users()
+
+    def _demo_data(self):
+        rng = random.Random(2025)
+        kelurahan_list = list(Kelurahan.objects.filter(kode__startswith="64.71.").order_by("kode"))
+        for k_index, kel in enumerate(kelurahan_list):
+            region6 = kel.kode.replace(".", "")[:6]
+            count = rng.randint(2500, 9000)
+            HouseholdCount.objects.get_or_create(
+                kelurahan=kel, as_of=DEMO_AS_OF, defaults={"count": count, "source": DEMO_SOURCE}
+            )
+            if Household.objects.filter(kelurahan=kel).exists():
+                continue  # demo households already loaded
+            joined_base = date(2025, 8, 20)
+            members_here = rng.randint(2, 30)
+            for h in range(HOUSEHOLDS_PER_KELURAHAN):
+                serial = k_index * 100 + h + 1
+                recorded = date(2012, 1, 1) + timedelta(days=rng.randint(0, 4000))
+                head_given = rng.choice(GIVEN)
+                born = date(1960, 1, 1) + timedelta(days=rng.randint(0, 14000))
+                day = born.day + (40 if head_given in FEMALE else 0)
+                nik = _number(region6, day, born, serial)
+                no_kk = _number(region6, recorded.day, recorded, serial)
+                name = f"{head_given} {rng.choice(FAMILY)} (DEMO)"
+                Household.objects.create(
+                    no_kk=no_kk,
+                    kelurahan=kel,
+                    head_name=name,
+                    head_nik=nik,
+                    address=f"Jl. Contoh No. {h + 1}",
+                    rt=f"{rng.randint(1, 40):03d}",
+                )
+                if h < members_here and not Member.objects.filter(nik=nik).exists():
+                    register_member(
+                        kelurahan=kel,
+                        nik=nik,
+                        name=name,
+                        sex="P" if head_given in FEMALE else "L",
+                        birth_date=born,
+                        no_kk=no_kk,
+                        is_head_of_household=True,
+                        joined_on=joined_base + timedelta(days=rng.randint(0, 60)),
+                    )
+
+    def _demo_users(self):
+        User = get_user_model()
+        groups = ensure_roles()
+        self.stdout.write("\nAkun demo (hanya untuk mencoba; ganti atau hapus di produksi):")
+        for username, password, role, description in DEMO_USERS:
+            user = User.objects.filter(username=username).first()
+            if user is None:
+                user = User.objects.create_user(username=username, password=password)
+            if role is None:
+                user.is_staff = user.is_superuser = True
+                user.save()
+            else:
+                user.groups.add(groups[role])
+            if role == OFFICER_GROUP:
+                Kelurahan.objects.get(kode=OFFICER_KELURAHAN).officers.add(user)
+            self.stdout.write(f"  {username:<20} {password:<20} {description}")

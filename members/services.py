@@ -1,0 +1,139 @@
+"""Writes that touch several models or must be atomic."""
+
+from datetime import date
+
+from django.db import transaction
+from django.db.models import Max
+
+from kelurahan.models import Kelurahan
+
+from .models import Household, Member
+
+
+def link_household(*, kelurahan: Kelurahan, no_kk: str, head: Member | None = None) -> Household:
+    """The household with `no_kk`, created in `kelurahan` if it is new.
+
+    When `head` is the kepala keluarga and the household has no head recorded yet, the head's
+    name and NIK are recorded on it.
+    """
+    household = Household.objects.filter(no_kk=no_kk).first()
+    changed = household is None
+    if household is None:
+        household = Household(no_kk=no_kk, kelurahan=kelurahan)
+    if head is not None and not household.head_nik:
+        household.head_name, household.head_nik = head.name, head.nik
+        changed = True
+    if changed:
+        household.full_clean()
+        household.save()
+    return household
+
+
+@transaction.atomic
+def register_member(
+    *,
+    kelurahan: Kelurahan,
+    nik: str,
+    name: str,
+    joined_on: date,
+    no_kk: str = "",
+    is_head_of_household: bool = False,
+    sex: str = "",
+    birth_date: date | None = None,
+) -> Member:
+    """Register a member of `kelurahan`'s cooperative and give them the next member number.
+
+    The kelurahan row is locked while the number is chosen, so two officers registering at
+    once get consecutive numbers (on PostgreSQL; SQLite serialises writes anyway).
+    """
+    Kelurahan.objects.select_for_update().filter(pk=kelurahan.pk).first()
+    last = Member.objects.filter(kelurahan=kelurahan).aggregate(last=Max("member_seq"))["last"]
+    seq = (last or 0) + 1
+    member = Member(
+        kelurahan=kelurahan,
+        nik=nik,
+        name=name,
+        sex=sex,
+        birth_date=birth_date,
+        is_head_of_household=is_head_of_household,
+        joined_on=joined_on,
+        member_seq=seq,
+        member_number=Member.format_number(kelurahan, seq),
+    )
+    member.full_clean(exclude=["household"])
+    if no_kk:
+        member.household = link_household(
+            kelurahan=kelurahan, no_kk=no_kk, head=member if is_head_of_household else None
+        )
+    member.save()
+    return member
+
+
+@transaction.atomic
+def update_member(*, member: Member, no_kk: str = "", **changes) -> Member:
+    """Change a member's details and, when the KK number changes, their household link."""
+    for name, value in changes.items():
+        setattr(member, name, value)
+    member.full_clean(exclude=["household"])
+    current = member.household.no_kk if member.household_id else ""
+    if no_kk != current or (no_kk and member.is_head_of_household):
+        member.household = (
+            link_household(
+                kelurahan=member.kelurahan,
+                no_kk=no_kk,
+                head=member if member.is_head_of_household else None,
+            )
+            if no_kk
+            else None
+        )
+    member.save()
+    return member
+
+
+@transaction.atomic
+def record_leaving(*, member: Member, status: str, left_on: date) -> Member:
+    """Record that a member resigned, died or was expelled; the member is kept."""
+    member.status = status
+    member.left_on = left_on
+    member.full_clean()
+    member.save(update_fields=["status", "left_on", "updated_at"])
+    return member
+
+
+ROLE_PERMISSIONS = {
+    # Officers (pengurus) keep the register of their own kelurahan.
+    "Pengurus KKMP": [
+        "members.view_member",
+        "members.add_member",
+        "members.change_member",
+        "members.view_household",
+        "members.add_household",
+        "members.change_household",
+    ],
+    # DKUMKMP reviewers read every kelurahan and change nothing.
+    "Peninjau DKUMKMP": [
+        "members.view_all_kelurahan",
+        "members.view_member",
+        "members.view_household",
+        "kelurahan.view_householdcount",
+        "kelurahan.view_kelurahan",
+    ],
+}
+OFFICER_GROUP, REVIEWER_GROUP = ROLE_PERMISSIONS
+
+
+@transaction.atomic
+def ensure_roles():
+    """Create or update the two role groups with exactly their permissions (idempotent)."""
+    from django.contrib.auth.models import Group, Permission
+
+    groups = {}
+    for name, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=name)
+        perms = [
+            Permission.objects.get(content_type__app_label=code.split(".")[0], codename=code.split(".")[1])
+            for code in codes
+        ]
+        group.permissions.set(perms)
+        groups[name] = group
+    return groups

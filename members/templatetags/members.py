@@ -1,0 +1,11 @@
+from django import template
+
+from members.identity import mask
+
+register = template.Library()
+
+
+@register.filter
+def number_for(value, show_full):
+    """`{{ member.nik|number_for:show_full }}`: the full number, or its masked form."""
+    return value if show_full else mask(value)

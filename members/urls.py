@@ -1,0 +1,13 @@
+from django.urls import path
+
+from . import views
+
+app_name = "members"
+
+urlpatterns = [
+    path("", views.member_list, name="member_list"),
+    path("baru/", views.member_create, name="member_create"),
+    path("<int:pk>/", views.member_detail, name="member_detail"),
+    path("<int:pk>/ubah/", views.member_update, name="member_update"),
+    path("<int:pk>/keluar/", views.member_leave, name="member_leave"),
+]

@@ -1,0 +1,132 @@
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+
+from kelurahan.models import Kelurahan
+
+from . import services
+from .forms import LeaveForm, MemberForm
+from .models import Member
+
+
+def can_see_full_numbers(user):
+    """Full NIK/KK numbers for admins and officers (who only ever see their own kelurahan);
+    masked for reviewers unless the setting allows more (UU 27/2022: only who needs them)."""
+    return (
+        user.is_superuser
+        or user.has_perm("members.change_member")
+        or settings.KKMP_REVIEWERS_SEE_FULL_NUMBERS
+    )
+
+
+def _warn(request, form):
+    for warning in form.warnings:
+        messages.warning(request, warning)
+
+
+@login_required
+def member_list(request):
+    """The register of members of the kelurahan the user may read, searchable and paginated."""
+    members = Member.objects.for_user(request.user).for_list()
+    query = request.GET.get("q", "").strip()
+    status = request.GET.get("status", "")
+    members = members.search(query)
+    if status in Member.Status.values:
+        members = members.filter(status=status)
+    page = Paginator(members, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "members/member_list.html",
+        {
+            "page": page,
+            "query": query,
+            "status": status,
+            "statuses": Member.Status.choices,
+            "kelurahan_list": Kelurahan.objects.for_user(request.user).select_related("kecamatan")[:50],
+            "can_add": Kelurahan.objects.managed_by(request.user).exists(),
+            "show_full": can_see_full_numbers(request.user),
+        },
+    )
+
+
+@login_required
+def member_detail(request, pk):
+    member = get_object_or_404(
+        Member.objects.for_user(request.user).select_related("kelurahan__kecamatan", "household"), pk=pk
+    )
+    can_change = Member.objects.managed_by(request.user).filter(pk=pk).exists()
+    return render(
+        request,
+        "members/member_detail.html",
+        {"member": member, "can_change": can_change, "show_full": can_see_full_numbers(request.user)},
+    )
+
+
+@login_required
+def member_create(request):
+    """Register a member in one of the kelurahan the officer manages."""
+    if not Kelurahan.objects.managed_by(request.user).exists():
+        raise PermissionDenied
+    form = MemberForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            member = services.register_member(
+                kelurahan=data["kelurahan"],
+                nik=data["nik"],
+                name=data["name"],
+                sex=data["sex"],
+                birth_date=data["birth_date"],
+                no_kk=data["no_kk"],
+                is_head_of_household=data["is_head_of_household"],
+                joined_on=data["joined_on"],
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            _warn(request, form)
+            messages.success(
+                request,
+                _("%(name)s is registered as member %(number)s.")
+                % {"name": member.name, "number": member.member_number},
+            )
+            return redirect(member)
+    return render(request, "members/member_form.html", {"form": form})
+
+
+@login_required
+def member_update(request, pk):
+    member = get_object_or_404(Member.objects.managed_by(request.user).select_related("household"), pk=pk)
+    form = MemberForm(request.POST or None, instance=member, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_member(member=form.instance, no_kk=form.cleaned_data["no_kk"])
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            _warn(request, form)
+            messages.success(request, _("The member's details are saved."))
+            return redirect(member)
+    return render(request, "members/member_form.html", {"form": form, "member": member})
+
+
+@login_required
+def member_leave(request, pk):
+    """Record that a member resigned, died or was expelled. Members are never deleted."""
+    member = get_object_or_404(Member.objects.managed_by(request.user).active(), pk=pk)
+    form = LeaveForm(request.POST or None, member=member)
+    if request.method == "POST" and form.is_valid():
+        services.record_leaving(
+            member=member, status=form.cleaned_data["status"], left_on=form.cleaned_data["left_on"]
+        )
+        messages.success(
+            request,
+            _("%(name)s is recorded as %(status)s.")
+            % {"name": member.name, "status": member.get_status_display()},
+        )
+        return redirect(member)
+    return render(request, "members/member_leave.html", {"form": form, "member": member})
