@@ -16,7 +16,7 @@ from kelurahan.models import HouseholdCount, Kelurahan
 from members.models import Household, Member
 from members.services import OFFICER_GROUP, REVIEWER_GROUP, ensure_roles, register_member
 
-DEMO_SOURCE = "DEMO: angka contoh, bukan data Disdukcapil"
+DEMO_SOURCE = "DEMO (angka contoh)"
 DEMO_AS_OF = date(2025, 6, 30)
 OFFICER_KELURAHAN = "64.71.05.1002"  # Sepinggan, Balikpapan Selatan
 HOUSEHOLDS_PER_KELURAHAN = 40
