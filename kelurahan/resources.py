@@ -120,17 +120,11 @@ def read_dataset(data, filename=""):
     return dataset
 
 
-class _SpreadsheetFormat(base_formats.TablibFormat):
+class _SpreadsheetFormat(base_formats.Format):
     """An import format for the admin that reads through `read_dataset`."""
 
-    TABLIB_MODULE = None
-
-    def get_format(self):
-        return self
-
-    @classmethod
-    def is_available(cls):
-        return True
+    def __init__(self, encoding=None):
+        self.encoding = encoding
 
     def is_binary(self):
         return True
@@ -138,8 +132,14 @@ class _SpreadsheetFormat(base_formats.TablibFormat):
     def get_read_mode(self):
         return "rb"
 
+    def can_import(self):
+        return True
+
     def can_export(self):
         return False
+
+    def get_content_type(self):
+        return self.CONTENT_TYPE
 
     def create_dataset(self, in_stream, **kwargs):
         return read_dataset(in_stream)
@@ -304,6 +304,22 @@ class SpreadsheetResource(resources.ModelResource):
             return result
         self._seen_keys = {}
         return super().import_data(dataset, *args, **kwargs)
+
+    def get_or_init_instance(self, instance_loader, row):
+        """Report a bad key column (e.g. an unknown kelurahan) as that column's error."""
+        try:
+            return super().get_or_init_instance(instance_loader, row)
+        except ValueError:
+            errors = {}
+            for name in self._meta.import_id_fields:
+                field = self.fields[name]
+                try:
+                    field.clean(row)
+                except ValueError as exc:
+                    errors[field.attribute] = ValidationError(str(exc), code="invalid")
+            if not errors:
+                raise
+            raise ValidationError(errors) from None
 
     def check_duplicate_in_file(self, key, column, row):
         """Report a second row with the same key instead of silently merging it."""

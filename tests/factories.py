@@ -21,10 +21,9 @@ def make_no_kk(serial, *, region="647105", day=5, month=6, yy=15):
 class UserFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = get_user_model()
-        skip_postgeneration_save = True
 
     username = factory.Sequence(lambda n: f"user{n}")
-    password = factory.PostGenerationMethodCall("set_password", "rahasia-uji-123")
+    password = factory.django.Password("rahasia-uji-123")
 
 
 class ProvinsiFactory(factory.django.DjangoModelFactory):
