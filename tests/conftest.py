@@ -3,7 +3,7 @@ from django.contrib.auth.models import Group
 
 from members.services import OFFICER_GROUP, REVIEWER_GROUP, ensure_roles
 
-from .factories import KelurahanFactory, UserFactory
+from .factories import KecamatanFactory, KelurahanFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
@@ -25,12 +25,14 @@ def roles(db):
 
 @pytest.fixture
 def kelurahan_a(db):
-    return KelurahanFactory(kode="64.71.05.1002", nama="Sepinggan")
+    kecamatan = KecamatanFactory(kode="64.71.05", nama="Balikpapan Selatan")
+    return KelurahanFactory(kecamatan=kecamatan, kode="64.71.05.1002", nama="Sepinggan")
 
 
 @pytest.fixture
 def kelurahan_b(db):
-    return KelurahanFactory(kode="64.71.01.1001", nama="Manggar")
+    kecamatan = KecamatanFactory(kode="64.71.01", nama="Balikpapan Timur")
+    return KelurahanFactory(kecamatan=kecamatan, kode="64.71.01.1001", nama="Manggar")
 
 
 @pytest.fixture

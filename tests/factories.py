@@ -61,7 +61,7 @@ class KelurahanFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("kode",)
 
     kecamatan = factory.SubFactory(KecamatanFactory)
-    kode = factory.LazyAttributeSequence(lambda o, n: f"{o.kecamatan.kode}.{1001 + n}")
+    kode = factory.LazyAttributeSequence(lambda o, n: f"{o.kecamatan.kode}.{2001 + n}")
     nama = factory.Sequence(lambda n: f"Kelurahan {n}")
 
 

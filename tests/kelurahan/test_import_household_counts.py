@@ -79,7 +79,7 @@ def test_a_file_with_one_bad_row_imports_nothing_and_names_row_column_and_reason
     assert "baris 3, kolom kode_kelurahan" in err and "64.71.99.9999" in err
     assert "baris 4, kolom jumlah_kk" in err and "banyak" in err
     assert "baris 5, kolom per_tanggal" in err
-    assert "tidak ada yang diimpor" in str(exc)
+    assert "tidak ada data yang diimpor" in str(exc)
 
 
 def test_dry_run_saves_nothing(tmp_path, kelurahan_a):

@@ -1,0 +1,139 @@
+"""The progress dashboard: figures on a hand-made data set, query counts and exports."""
+
+import csv
+import io
+from datetime import date
+
+import openpyxl
+import pytest
+from django.urls import reverse
+
+from kelurahan.models import Kelurahan, Progress, dashboard_table, target_for
+from kelurahan.resources import DASHBOARD_COLUMNS
+from tests.factories import (
+    HouseholdCountFactory,
+    HouseholdFactory,
+    KecamatanFactory,
+    KelurahanFactory,
+    MemberFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("households, target", [(0, 0), (1, 1), (9, 1), (10, 1), (11, 2), (100, 10), (101, 11)])
+def test_the_target_is_ten_percent_rounded_up(households, target):
+    assert target_for(households) == target
+
+
+def test_the_target_percentage_is_a_setting(settings):
+    settings.KKMP_TARGET_PERCENT = 50
+    assert target_for(11) == 6
+
+
+def test_no_household_count_means_no_target():
+    assert target_for(None) is None
+    assert Progress(jumlah_kk=None).persen_target is None
+
+
+@pytest.fixture
+def city():
+    """Two kecamatan, three kelurahan with the edge cases of the figures:
+    A (count 100, target 10): KK1 with two active members (one head), KK2 with one who left,
+      one active member without a KK;
+    B (count 0, target 0): one active head;
+    C (no count): one active member."""
+    kec1, kec2 = KecamatanFactory(kode="64.71.05", nama="Balikpapan Selatan"), KecamatanFactory(kode="64.71.01", nama="Balikpapan Timur")
+    a = KelurahanFactory(kecamatan=kec1, kode="64.71.05.1002", nama="Sepinggan")
+    b = KelurahanFactory(kecamatan=kec1, kode="64.71.05.1006", nama="Gunung Bahagia")
+    c = KelurahanFactory(kecamatan=kec2, kode="64.71.01.1001", nama="Manggar")
+    HouseholdCountFactory(kelurahan=a, count=90, as_of=date(2024, 12, 31))
+    HouseholdCountFactory(kelurahan=a, count=100, as_of=date(2025, 6, 30))
+    HouseholdCountFactory(kelurahan=b, count=0)
+    kk1, kk2 = HouseholdFactory(kelurahan=a), HouseholdFactory(kelurahan=a)
+    MemberFactory(kelurahan=a, household=kk1, is_head_of_household=True)
+    MemberFactory(kelurahan=a, household=kk1)
+    MemberFactory(kelurahan=a, household=kk2, status="keluar", left_on=date(2025, 10, 1))
+    MemberFactory(kelurahan=a, household=None)
+    MemberFactory(kelurahan=b, is_head_of_household=True)
+    MemberFactory(kelurahan=c)
+    return a, b, c
+
+
+def test_the_figures_per_kelurahan_count_kk_heads_and_active_members(city):
+    a, b, c = city
+    rows = {k.kode: k for k in Kelurahan.objects.for_dashboard()}
+    ra, rb, rc = rows[a.kode], rows[b.kode], rows[c.kode]
+    assert (ra.jumlah_kk, ra.per_tanggal) == (100, date(2025, 6, 30))  # the latest count
+    assert (ra.kk_terwakili, ra.anggota_kepala_keluarga, ra.anggota_aktif) == (1, 1, 3)
+    assert Progress.of(ra).target == 10
+    assert Progress.of(ra).persen_target == 10.0
+    assert (rb.jumlah_kk, Progress.of(rb).target, Progress.of(rb).persen_target) == (0, 0, None)
+    assert (rc.jumlah_kk, Progress.of(rc).target, rc.kk_terwakili) == (None, None, 1)
+
+
+def test_totals_add_up_per_kecamatan_and_city(city):
+    groups, total = dashboard_table(Kelurahan.objects.for_dashboard())
+    assert [kec.nama for kec, _rows, _t in groups] == ["Balikpapan Timur", "Balikpapan Selatan"]
+    selatan = groups[1][2]
+    assert (selatan.jumlah_kk, selatan.target, selatan.kk_terwakili, selatan.anggota_aktif) == (100, 10, 2, 4)
+    assert (total.jumlah_kk, total.target, total.kk_terwakili, total.anggota_kepala_keluarga, total.anggota_aktif) == (100, 10, 3, 2, 5)
+    assert total.without_count == 1
+    assert total.persen_target == 30.0
+
+
+def test_the_dashboard_query_count_does_not_grow_with_kelurahan(officer_client, city, django_assert_num_queries):
+    # 1 session, 2 user, 3 regions (kabupaten/kota with kelurahan), 4 the kelurahan rows with figures
+    with django_assert_num_queries(4):
+        officer_client.get(reverse("kelurahan:dashboard"))
+    for i in range(5):
+        kel = KelurahanFactory(kecamatan=city[0].kecamatan)
+        HouseholdCountFactory(kelurahan=kel)
+        MemberFactory(kelurahan=kel)
+    with django_assert_num_queries(4):
+        response = officer_client.get(reverse("kelurahan:dashboard"))
+    assert len(response.context["groups"][1][1]) == 7
+
+
+def test_the_dashboard_shows_the_figures(officer_client, city):
+    body = officer_client.get(reverse("kelurahan:dashboard")).content.decode()
+    assert "Sepinggan" in body and "Manggar" in body
+    assert 'data-total' in body
+
+
+def test_the_dashboard_requires_sign_in(client):
+    response = client.get(reverse("kelurahan:dashboard"))
+    assert response.status_code == 302
+
+
+def test_the_dashboard_downloads_as_xlsx_with_the_agreed_columns(reviewer_client, city):
+    response = reviewer_client.get(reverse("kelurahan:dashboard_export", args=["xlsx"]))
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith('attachment; filename="progres-kkmp-6471-')
+    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.values)
+    assert rows[0] == DASHBOARD_COLUMNS
+    by_code = {r[0]: r for r in rows[1:]}
+    assert by_code["64.71.05.1002"][1:4] == ("Sepinggan", "Balikpapan Selatan", 100)
+    assert by_code["64.71.05.1002"][5:] == (10, 1, 1, 3, 10)
+
+
+def test_the_dashboard_downloads_as_csv(reviewer_client, city):
+    response = reviewer_client.get(reverse("kelurahan:dashboard_export", args=["csv"]))
+    text = response.content.decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text)))
+    assert tuple(rows[0]) == DASHBOARD_COLUMNS
+    assert ["64.71.01.1001", "Manggar", "Balikpapan Timur", "", "", "", "1", "0", "1", ""] in rows
+
+
+def test_exported_names_that_look_like_formulas_are_neutralised(reviewer_client, city):
+    Kelurahan.objects.filter(pk=city[2].pk).update(nama="=HYPERLINK(\"http://x\")")
+    response = reviewer_client.get(reverse("kelurahan:dashboard_export", args=["csv"]))
+    assert "'=HYPERLINK" in response.content.decode("utf-8-sig")
+    xlsx = reviewer_client.get(reverse("kelurahan:dashboard_export", args=["xlsx"]))
+    values = [c for row in openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.values for c in row]
+    assert "'=HYPERLINK(\"http://x\")" in values
+
+
+def test_an_unknown_export_format_is_404(reviewer_client):
+    assert reviewer_client.get(reverse("kelurahan:dashboard_export", args=["pdf"])).status_code == 404

@@ -1,0 +1,117 @@
+"""Households (one row per KK) from CSV and XLSX."""
+
+from io import StringIO
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from members.models import Household
+from tests.factories import make_nik, make_no_kk
+from tests.files import write_csv, write_xlsx
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["kode_kelurahan", "no_kk", "nama_kepala_keluarga", "nik_kepala_keluarga", "alamat", "rt", "rw"]
+
+
+def run(path, *args):
+    out, err = StringIO(), StringIO()
+    try:
+        call_command("import_households", str(path), *args, stdout=out, stderr=err)
+    except CommandError as exc:
+        return out.getvalue(), err.getvalue(), exc
+    return out.getvalue(), err.getvalue(), None
+
+
+def rows(n, kode="64.71.05.1002"):
+    return [
+        [kode, make_no_kk(i + 1), f"Kepala {i}", make_nik(i + 1), f"Jl. Mawar {i}", str(i % 30 + 1), ""]
+        for i in range(n)
+    ]
+
+
+def test_a_well_formed_csv_creates_one_household_per_kk(tmp_path, kelurahan_a):
+    _out, err, exc = run(write_csv(tmp_path / "kk.csv", [HEADER, *rows(5)]))
+    assert exc is None, err
+    assert Household.objects.count() == 5
+    household = Household.objects.get(no_kk=make_no_kk(1))
+    assert (household.kelurahan, household.head_nik, household.rt, household.rw) == (kelurahan_a, make_nik(1), "001", "")
+
+
+def test_reimporting_the_same_file_changes_nothing(tmp_path, kelurahan_a):
+    path = write_csv(tmp_path / "kk.csv", [HEADER, *rows(5)])
+    run(path)
+    before = list(Household.objects.values_list("no_kk", "updated_at"))
+    out, _err, exc = run(path)
+    assert exc is None
+    assert "tidak berubah: 5" in out or "unchanged: 5" in out
+    assert list(Household.objects.values_list("no_kk", "updated_at")) == before
+
+
+def test_rt_written_7_07_or_007_is_the_same_rt(tmp_path, kelurahan_a):
+    data = rows(3)
+    data[0][5], data[1][5], data[2][5] = "7", "07", "007"
+    run(write_csv(tmp_path / "kk.csv", [HEADER, *data]))
+    assert set(Household.objects.values_list("rt", flat=True)) == {"007"}
+
+
+def test_a_changed_row_updates_the_household(tmp_path, kelurahan_a):
+    run(write_csv(tmp_path / "kk.csv", [HEADER, *rows(2)]))
+    data = rows(2)
+    data[1][4] = "Jl. Melati 9"
+    out, _err, exc = run(write_csv(tmp_path / "kk2.csv", [HEADER, *data]))
+    assert exc is None
+    assert Household.objects.get(no_kk=make_no_kk(2)).address == "Jl. Melati 9"
+
+
+def test_excel_numbers_are_invalid_rows_with_a_fix_and_nothing_is_imported(tmp_path, kelurahan_a):
+    data = rows(3)
+    data[1][1] = 6471050506150000  # a number cell: Excel kept 15 digits
+    data[2][1] = "6.47105E+15"
+    _out, err, exc = run(write_xlsx(tmp_path / "kk.xlsx", [HEADER, *data]))
+    assert exc is not None
+    assert Household.objects.count() == 0
+    assert "baris 3, kolom no_kk" in err or "row 3, column no_kk" in err
+    assert "Excel" in err
+    assert err.count("Excel") >= 2
+
+
+def test_an_xlsx_with_text_formatted_numbers_is_imported(tmp_path, kelurahan_a):
+    _out, err, exc = run(write_xlsx(tmp_path / "kk.xlsx", [HEADER, *rows(3)], text_columns=("B", "D")))
+    assert exc is None, err
+    assert Household.objects.count() == 3
+
+
+def test_a_kk_twice_in_one_file_is_reported_not_merged(tmp_path, kelurahan_a):
+    data = rows(2)
+    data.append(list(data[0]))
+    _out, err, exc = run(write_csv(tmp_path / "kk.csv", [HEADER, *data]))
+    assert exc is not None
+    assert Household.objects.count() == 0
+    assert make_no_kk(1) in err and "2" in err
+
+
+def test_invalid_numbers_are_reported_per_row_and_column(tmp_path, kelurahan_a):
+    data = rows(3)
+    data[0][1] = "647105050615"  # 12 digits
+    data[2][3] = "6471051203900000"  # NIK serial 0000
+    _out, err, exc = run(write_csv(tmp_path / "kk.csv", [HEADER, *data]))
+    assert exc is not None
+    lines = err.strip().splitlines()
+    assert len(lines) == 2
+    assert "2" in lines[0] and "no_kk" in lines[0]
+    assert "4" in lines[1] and "nik_kepala_keluarga" in lines[1]
+
+
+def test_headers_as_real_files_write_them_are_understood(tmp_path, kelurahan_a):
+    header = ["KODE_KEL", "No. KK", "NAMA_LGKP", "NIK", "Alamat", "NO_RT", "NO_RW"]
+    _out, err, exc = run(write_csv(tmp_path / "kk.csv", [header, *rows(2)], delimiter=";"))
+    assert exc is None, err
+    assert Household.objects.count() == 2
+
+
+def test_a_kelurahan_given_by_a_known_spelling_is_found(tmp_path, kelurahan_a):
+    data = rows(1, kode="SEPINGGAN")
+    _out, err, exc = run(write_csv(tmp_path / "kk.csv", [HEADER, *data]))
+    assert exc is None, err
+    assert Household.objects.get().kelurahan == kelurahan_a

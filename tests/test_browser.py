@@ -1,0 +1,68 @@
+"""End to end in a real browser: Debian's Chromium driven by Playwright (never downloaded).
+
+An officer signs in on a phone-sized screen, registers a member, and sees the dashboard's
+"KK terwakili" for their kelurahan rise by one.
+"""
+
+import os
+import shutil
+
+import pytest
+
+from kelurahan.models import HouseholdCount
+from tests.factories import make_nik, make_no_kk
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def browser():
+    if not shutil.which(CHROMIUM):
+        if os.environ.get("KKMP_REQUIRE_BROWSER"):
+            pytest.fail(f"{CHROMIUM} is missing; .ci/run installs Debian's chromium package")
+        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    # Playwright's sync API runs an event loop in this thread; Django's ORM refuses to run in
+    # a thread with a running loop unless told that this is deliberate (test code only).
+    os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+    os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+
+
+def test_an_officer_registers_a_member_and_the_dashboard_count_rises(browser, live_server, officer, kelurahan_a):
+    HouseholdCount.objects.create(kelurahan=kelurahan_a, count=50, as_of="2025-06-30", source="uji")
+    page = browser.new_page(viewport={"width": 360, "height": 740})
+    page.goto(f"{live_server.url}/masuk/")
+    page.fill("#id_username", officer.username)
+    page.fill("#id_password", "rahasia-uji-123")
+    page.click("main button[type=submit]")
+
+    figure = page.locator(f"tr[data-kode='{kelurahan_a.kode}'] [data-figure=kk_terwakili]")
+    assert figure.inner_text() == "0"
+
+    page.goto(f"{live_server.url}/anggota/baru/")
+    page.fill("#id_nik", make_nik(901))
+    page.fill("#id_name", "Rina Wulandari")
+    page.fill("#id_no_kk", make_no_kk(901))
+    page.check("#id_is_head_of_household")
+    page.click("main button[type=submit]")
+    assert page.locator(".messages .success").inner_text().startswith("Rina Wulandari")
+    assert "64.71.05.1002-00001" in page.content()
+
+    page.goto(f"{live_server.url}/")
+    assert figure.inner_text() == "1"
+    assert page.locator("[data-total] [data-figure=kk_terwakili]").inner_text() == "1"

@@ -1,0 +1,48 @@
+"""`make run` loads regions, demo data and demo accounts; running it twice changes nothing."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from kelurahan.models import HouseholdCount, Kecamatan, Kelurahan
+from members.models import Household, Member
+
+pytestmark = pytest.mark.django_db
+
+
+def counts():
+    return [m.objects.count() for m in (Kecamatan, Kelurahan, HouseholdCount, Household, Member, get_user_model())]
+
+
+def test_load_demo_loads_balikpapan_and_can_run_twice():
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    first = counts()
+    assert first[:2] == [6, 34]
+    assert Kelurahan.objects.get(kode="64.71.05.1010").kode_bps == "6471010010"
+    assert all(c.source.startswith("DEMO") for c in HouseholdCount.objects.all())
+    assert "pengurus.sepinggan" in out.getvalue()
+    call_command("load_demo", stdout=StringIO())
+    assert counts() == first
+
+
+def test_the_demo_officer_manages_sepinggan_only():
+    call_command("load_demo", stdout=StringIO())
+    officer = get_user_model().objects.get(username="pengurus.sepinggan")
+    assert list(Kelurahan.objects.managed_by(officer).values_list("nama", flat=True)) == ["Sepinggan"]
+    assert officer.check_password("kkmp-pengurus-demo")
+
+
+def test_the_spellings_in_real_spreadsheets_find_their_kelurahan():
+    call_command("load_regions", stdout=StringIO())
+    for spelling, kode in [
+        ("Sungai Nangka", "64.71.05.1010"),
+        ("LEMARU", "64.71.01.1002"),
+        ("Gunungsamarinda", "64.71.03.1002"),
+        ("Muararapak", "64.71.03.1004"),
+        ("Karingau", "64.71.02.1004"),
+        ("Margomulyo", "64.71.02.1005"),
+    ]:
+        assert Kelurahan.objects.matching(spelling).get().kode == kode, spelling
