@@ -28,10 +28,14 @@ test: install
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run
 
-# Source strings are English; the Indonesian catalogue must stay complete.
+# Source strings are English; the Indonesian catalogue must stay complete (locale/README.md).
+PO := locale/id/LC_MESSAGES
 messages: install
-	$(PY) manage.py makemessages -l id --no-location --ignore=.venv --ignore=staticfiles
+	$(PY) manage.py makemessages -l id --no-location --ignore=.venv --ignore=staticfiles --ignore=tests
+	msgattrib --no-obsolete $(PO)/django.po -o $(PO)/django.po
+	msgcat --use-first $(PO)/django.po $(PO)/import_export_extra.po -o $(PO)/django.po
 	$(PY) manage.py compilemessages -l id --ignore=.venv
+	rm -f $(PO)/import_export_extra.mo
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

@@ -1,5 +1,6 @@
 from django import forms
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from kelurahan.models import Kelurahan
@@ -108,10 +109,10 @@ class LeaveForm(forms.Form):
     """Record that a member left: resigned, died or was expelled, on a date."""
 
     status = forms.ChoiceField(
-        label=_("reason"),
+        label=capfirst(_("reason")),
         choices=[c for c in Member.Status.choices if c[0] != Member.Status.AKTIF],
     )
-    left_on = forms.DateField(label=_("left on"), widget=DateInput())
+    left_on = forms.DateField(label=capfirst(_("left on")), widget=DateInput())
 
     def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)

@@ -48,7 +48,7 @@ class Household(models.Model):
     kelurahan = models.ForeignKey(
         Kelurahan, on_delete=models.PROTECT, related_name="households", verbose_name=_("kelurahan")
     )
-    head_name = models.CharField(_("head of household"), max_length=150, blank=True)
+    head_name = models.CharField(_("name of the head of household"), max_length=150, blank=True)
     head_nik = models.CharField(
         _("NIK of the head of household"), max_length=16, blank=True, validators=[validate_nik]
     )
@@ -189,7 +189,7 @@ class Member(models.Model):
     def clean(self):
         errors = {}
         if self.status == self.Status.AKTIF and self.left_on:
-            errors["left_on"] = _("An active member has no leaving date.")
+            errors["left_on"] = _("An active member cannot have a leaving date.")
         if self.status != self.Status.AKTIF and not self.left_on:
             errors["left_on"] = _("Give the date the member left.")
         if self.left_on and self.joined_on and self.left_on < self.joined_on:
