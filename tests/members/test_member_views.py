@@ -185,3 +185,12 @@ def test_anonymous_visitors_are_sent_to_sign_in(client, kelurahan_a):
     for url in [reverse("members:member_list"), reverse("members:member_detail", args=[member.pk])]:
         response = client.get(url)
         assert response.status_code == 302 and "/masuk/" in response.url
+
+
+def test_the_admin_exports_members_with_indonesian_columns_and_no_formulas(admin_client_, kelurahan_a):
+    member = MemberFactory(kelurahan=kelurahan_a, name="=CMD()")
+    fields = {f"memberresource_{f}": "on" for f in ["nomor_anggota", "nama", "nik", "no_kk"]}
+    response = admin_client_.post("/admin/members/member/export/", {"format": "0", "resource": "0", **fields})
+    lines = response.content.decode().splitlines()
+    assert lines[0] == "nomor_anggota,nik,nama,no_kk"
+    assert lines[1] == f"{member.member_number},{member.nik},CMD(),{member.household.no_kk}"
