@@ -3,10 +3,9 @@
 from datetime import date
 
 import pytest
-from django.core.management import CommandError, call_command
 
 from kelurahan.models import HouseholdCount, Kelurahan
-from tests.files import write_csv, write_xlsx
+from tests.files import admin_upload, run_command, write_csv, write_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -19,15 +18,7 @@ def two_kelurahan(kelurahan_a, kelurahan_b):
 
 
 def run(path, *args):
-    """Run the command; return (stdout, stderr, CommandError or None)."""
-    from io import StringIO
-
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("import_household_counts", str(path), *args, stdout=out, stderr=err)
-    except CommandError as exc:
-        return out.getvalue(), err.getvalue(), exc
-    return out.getvalue(), err.getvalue(), None
+    return run_command("import_household_counts", path, *args)
 
 
 def test_a_well_formed_csv_is_imported(tmp_path, two_kelurahan):
@@ -137,11 +128,7 @@ def test_unreadable_files_get_a_clear_message(tmp_path, kelurahan_a, content, ex
 
 def test_the_admin_import_previews_then_confirms(admin_client_, tmp_path, kelurahan_a):
     path = write_csv(tmp_path / "kk.csv", [HEADER, ["64.71.05.1002", "3505", "2025-06-30", "DKB"]])
-    with open(path, "rb") as fh:
-        response = admin_client_.post(
-            "/admin/kelurahan/householdcount/import/",
-            {"format": "0", "resource": "0", "import_file": fh},
-        )
+    response = admin_upload(admin_client_, "/admin/kelurahan/householdcount/import/", path, "csv")
     assert response.status_code == 200
     assert HouseholdCount.objects.count() == 0  # preview only
     confirm = response.context["confirm_form"]
@@ -152,11 +139,7 @@ def test_the_admin_import_previews_then_confirms(admin_client_, tmp_path, kelura
 
 def test_the_admin_import_shows_row_errors_and_offers_no_confirmation(admin_client_, tmp_path, kelurahan_a):
     path = write_csv(tmp_path / "kk.csv", [HEADER, ["64.71.05.1002", "-5", "2025-06-30", "DKB"]])
-    with open(path, "rb") as fh:
-        response = admin_client_.post(
-            "/admin/kelurahan/householdcount/import/",
-            {"format": "0", "resource": "0", "import_file": fh},
-        )
+    response = admin_upload(admin_client_, "/admin/kelurahan/householdcount/import/", path, "csv")
     assert response.status_code == 200
     assert response.context.get("confirm_form") is None
     assert response.context["result"].has_validation_errors()
@@ -165,11 +148,7 @@ def test_the_admin_import_shows_row_errors_and_offers_no_confirmation(admin_clie
 
 def test_the_admin_import_reports_a_missing_column_without_a_traceback(admin_client_, tmp_path, kelurahan_a):
     path = write_csv(tmp_path / "kk.csv", [["kelurahan_id", "n"], ["1", "2"]])
-    with open(path, "rb") as fh:
-        response = admin_client_.post(
-            "/admin/kelurahan/householdcount/import/",
-            {"format": "0", "resource": "0", "import_file": fh},
-        )
+    response = admin_upload(admin_client_, "/admin/kelurahan/householdcount/import/", path, "csv")
     assert response.status_code == 200
     body = response.content.decode()
     assert "jumlah_kk" in body

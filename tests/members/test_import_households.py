@@ -1,13 +1,10 @@
 """Households (one row per KK) from CSV and XLSX."""
 
-from io import StringIO
-
 import pytest
-from django.core.management import CommandError, call_command
 
 from members.models import Household
 from tests.factories import make_nik, make_no_kk
-from tests.files import write_csv, write_xlsx
+from tests.files import admin_upload, run_command, write_csv, write_xlsx
 
 pytestmark = pytest.mark.django_db
 
@@ -15,12 +12,7 @@ HEADER = ["kode_kelurahan", "no_kk", "nama_kepala_keluarga", "nik_kepala_keluarg
 
 
 def run(path, *args):
-    out, err = StringIO(), StringIO()
-    try:
-        call_command("import_households", str(path), *args, stdout=out, stderr=err)
-    except CommandError as exc:
-        return out.getvalue(), err.getvalue(), exc
-    return out.getvalue(), err.getvalue(), None
+    return run_command("import_households", path, *args)
 
 
 def rows(n, kode="64.71.05.1002"):
@@ -119,10 +111,7 @@ def test_a_kelurahan_given_by_a_known_spelling_is_found(tmp_path, kelurahan_a):
 
 def test_the_admin_imports_an_xlsx_of_households_after_a_preview(admin_client_, tmp_path, kelurahan_a):
     path = write_xlsx(tmp_path / "kk.xlsx", [HEADER, *rows(3)], text_columns=("B", "D"))
-    with open(path, "rb") as fh:
-        response = admin_client_.post(
-            "/admin/members/household/import/", {"format": "1", "resource": "0", "import_file": fh}
-        )
+    response = admin_upload(admin_client_, "/admin/members/household/import/", path, "xlsx")
     assert response.status_code == 200
     assert not Household.objects.exists()
     response = admin_client_.post("/admin/members/household/process_import/", response.context["confirm_form"].initial)
