@@ -37,5 +37,9 @@ messages: install
 	$(PY) manage.py compilemessages -l id --ignore=.venv
 	rm -f $(PO)/import_export_extra.mo
 
+# Import and dashboard figures on PostgreSQL (BENCH_ROWS, BENCH_MEMBERS, BENCH_DATABASE_URL).
+bench: install
+	$(PY) bench/run.py
+
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache

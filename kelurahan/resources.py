@@ -407,6 +407,9 @@ class HouseholdCountResource(SpreadsheetResource):
         skip_unchanged = True
         skip_html_diff = True
 
+    def get_queryset(self):
+        return HouseholdCount.objects.select_related("kelurahan")
+
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)
         self.check_duplicate_in_file(

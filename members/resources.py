@@ -99,6 +99,10 @@ class HouseholdResource(SpreadsheetResource):
         skip_unchanged = True
         skip_html_diff = True
 
+    def get_queryset(self):
+        # The row diff reads the kelurahan of every existing household: load it with the row.
+        return Household.objects.select_related("kelurahan")
+
     def import_instance(self, instance, row, **kwargs):
         super().import_instance(instance, row, **kwargs)
         self.check_duplicate_in_file(instance.no_kk, "no_kk", row)
