@@ -158,12 +158,16 @@ class KelurahanQuerySet(models.QuerySet):
         )
 
     def matching(self, text):
-        """Kelurahan whose Kemendagri code, BPS code or any known spelling equals `text`."""
+        """Kelurahan whose Kemendagri code (`64.71.05.1010`) or any known spelling equals `text`.
+
+        BPS codes are not matched: without dots a Kemendagri code can equal another
+        kelurahan's BPS code (DOMAIN.md), so a bare 10-digit number is ambiguous.
+        """
         text = str(text).strip()
         key = normalise_name(text)
-        return self.filter(
-            Q(kode=text) | Q(kode_bps=text) | Q(name_key=key) | Q(alias_keys__contains=f"|{key}|")
-        )
+        if not key:
+            return self.none()
+        return self.filter(Q(kode=text) | Q(name_key=key) | Q(alias_keys__contains=f"|{key}|"))
 
 
 class Kelurahan(models.Model):
@@ -221,10 +225,6 @@ class Kelurahan(models.Model):
 
     def get_absolute_url(self):
         return reverse("kelurahan:dashboard") + f"#kel-{self.kode}"
-
-    @property
-    def target_percent(self):
-        return settings.KKMP_TARGET_PERCENT
 
 
 class HouseholdCount(models.Model):

@@ -23,7 +23,7 @@ from import_export import fields, resources, widgets
 from import_export.formats import base_formats
 from import_export.results import Error
 
-from .models import HouseholdCount, Kelurahan, normalise_name
+from .models import HouseholdCount, Kelurahan
 
 ROW_COLUMN = "_baris"  # the spreadsheet row a dataset row came from (header is row 1)
 
@@ -194,10 +194,7 @@ class KelurahanWidget(widgets.ForeignKeyWidget):
 
     @staticmethod
     def _find(text):
-        if re.fullmatch(r"\d{2}\.\d{2}\.\d{2}\.\d{4}", text):
-            return Kelurahan.objects.filter(kode=text).first()
-        matches = list(Kelurahan.objects.filter(name_key=normalise_name(text))[:2])
-        matches = matches or list(Kelurahan.objects.filter(alias_keys__contains=f"|{normalise_name(text)}|")[:2])
+        matches = list(Kelurahan.objects.matching(text)[:2])
         return matches[0] if len(matches) == 1 else None
 
 
