@@ -1,28 +1,23 @@
 from django.contrib import admin
-from import_export.admin import ExportMixin, ImportExportModelAdmin
+from django.urls import reverse
+from import_export.admin import ExportMixin
 
 from .models import HouseholdCount, KabupatenKota, Kecamatan, Kelurahan, Provinsi
-from .resources import (
-    HouseholdCountResource,
-    ImportFileError,
-    KelurahanResource,
-    SpreadsheetCSV,
-    SpreadsheetXLSX,
-)
+from .resources import HouseholdCountResource, KelurahanResource
 
 
-class SpreadsheetImportAdmin(ImportExportModelAdmin):
-    """Import screens that read CSV (`,` `;` tab; UTF-8 or Windows-1252) and XLSX, and report
-    file-level problems as plain sentences."""
+class ImportLinkAdmin(ExportMixin, admin.ModelAdmin):
+    """Exports through django-import-export; the "Import" button opens the import pages
+    (preview, error file, undo), the same pipeline as the shell commands."""
 
-    import_formats = [SpreadsheetCSV, SpreadsheetXLSX]
-    import_error_display = ("message",)
+    import_export_change_list_template = "admin/import_link_change_list.html"
+    import_kind = None
 
-    def add_data_read_fail_error_to_form(self, form, e):
-        if isinstance(e, ImportFileError):
-            form.add_error("import_file", str(e))
-        else:
-            super().add_data_read_fail_error_to_form(form, e)
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        if request.user.has_perm("imports.add_importbatch"):
+            extra_context["import_url"] = reverse("imports:import_create") + f"?jenis={self.import_kind}"
+        return super().changelist_view(request, extra_context)
 
 
 @admin.register(Provinsi)
@@ -59,8 +54,9 @@ class KelurahanAdmin(ExportMixin, admin.ModelAdmin):
 
 
 @admin.register(HouseholdCount)
-class HouseholdCountAdmin(SpreadsheetImportAdmin):
+class HouseholdCountAdmin(ImportLinkAdmin):
     resource_classes = [HouseholdCountResource]
+    import_kind = "household_counts"
     list_display = ["kelurahan", "count", "as_of", "source", "created_at"]
     list_select_related = ["kelurahan"]
     list_filter = ["as_of", "kelurahan__kecamatan"]

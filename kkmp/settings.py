@@ -40,8 +40,11 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "import_export",
+    "django_tasks",
+    "django_tasks_db",
     "kelurahan",
     "members",
+    "imports",
 ]
 
 MIDDLEWARE = [
@@ -81,6 +84,10 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The web server and the task worker write to the same file: wait for the lock instead of
+    # failing, and take it at the start of a transaction (no lock upgrade deadlocks).
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 30, "transaction_mode": "IMMEDIATE"})
 DATABASES["default"]["ATOMIC_REQUESTS"] = False
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -131,8 +138,6 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
-FILE_UPLOAD_MAX_MEMORY_SIZE = 2_621_440
 
 # --- Imports and exports --------------------------------------------------------------------
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
@@ -142,6 +147,29 @@ IMPORT_EXPORT_SKIP_ADMIN_LOG = True  # one log line per row would swamp the admi
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
 # Largest spreadsheet accepted by the import screens and commands, in megabytes.
 KKMP_IMPORT_MAX_UPLOAD_MB = env.int("KKMP_IMPORT_MAX_UPLOAD_MB", default=50)
+# An XLSX may not unpack to more than this (zip bombs), nor hold more data rows than this.
+KKMP_IMPORT_MAX_UNCOMPRESSED_MB = env.int("KKMP_IMPORT_MAX_UNCOMPRESSED_MB", default=500)
+KKMP_IMPORT_MAX_ROWS = env.int("KKMP_IMPORT_MAX_ROWS", default=1_000_000)
+# Uploads larger than this (bytes) are checked and written by the task worker, not the request.
+KKMP_IMPORT_BACKGROUND_BYTES = env.int("KKMP_IMPORT_BACKGROUND_BYTES", default=1_000_000)
+
+# --- Background tasks (Django's Tasks API via django-tasks; run `manage.py db_worker`) -------
+TASKS = {
+    "default": {
+        "BACKEND": env("TASKS_BACKEND", default="django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
+MEDIA_URL = "/media/"  # never served publicly: import files are downloaded through views
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    # Import progress, shared by the web server and the task worker.
+    "imports": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(MEDIA_ROOT / "import-progress"),
+    },
+}
 
 # --- The membership drive -------------------------------------------------------------------
 # Share of households (KK) each kelurahan's cooperative must enrol, in percent (DKUMKMP, 2025).

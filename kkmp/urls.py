@@ -16,6 +16,7 @@ urlpatterns += i18n_patterns(
     path("masuk/", auth_views.LoginView.as_view(), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("anggota/", include("members.urls")),
+    path("impor/", include("imports.urls")),
     path("", include("kelurahan.urls")),
     prefix_default_language=False,
 )

@@ -1,15 +1,16 @@
 from django.contrib import admin
 from import_export.admin import ExportMixin
 
-from kelurahan.admin import SpreadsheetImportAdmin
+from kelurahan.admin import ImportLinkAdmin
 
 from .models import Household, Member
 from .resources import HouseholdResource, MemberResource
 
 
 @admin.register(Household)
-class HouseholdAdmin(SpreadsheetImportAdmin):
+class HouseholdAdmin(ImportLinkAdmin):
     resource_classes = [HouseholdResource]
+    import_kind = "households"
     list_display = ["no_kk", "head_name", "kelurahan", "rt", "rw"]
     list_select_related = ["kelurahan"]
     list_filter = ["kelurahan__kecamatan"]

@@ -50,7 +50,11 @@ class Household(models.Model):
     )
     head_name = models.CharField(_("name of the head of household"), max_length=150, blank=True)
     head_nik = models.CharField(
-        _("NIK of the head of household"), max_length=16, blank=True, validators=[validate_nik]
+        _("NIK of the head of household"),
+        max_length=16,
+        blank=True,
+        db_index=True,
+        validators=[validate_nik],
     )
     address = models.CharField(_("address"), max_length=255, blank=True)
     rt = models.CharField(_("RT"), max_length=3, blank=True, validators=[validate_rt_rw], help_text=RT_RW_HELP)

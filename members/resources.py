@@ -1,117 +1,30 @@
-"""Spreadsheet import and export of households and members.
+"""Spreadsheet exports of households and members, in the columns the imports take.
+(Imports are the `imports` app's.)"""
 
-Reading files, header aliases, error reports and the all-or-nothing run come from
-`kelurahan.resources`; this module declares the household columns.
-"""
+from import_export import fields, resources, widgets
 
-from django.utils.translation import gettext as _
-from import_export import fields, widgets
-
-from kelurahan.resources import KelurahanWidget, SpreadsheetResource
-
-from .identity import looks_like_excel_number, normalise_number
-from .models import Household, Member, normalise_rt_rw
+from .models import Household, Member
 
 
-class IdentityNumberWidget(widgets.CharWidget):
-    """A NIK or KK number: separators removed; Excel's damaged numbers refused with a hint.
-
-    The 16-digit rules themselves are the model validators' (`members.identity`).
-    """
-
-    def __init__(self, required=True, **kwargs):
-        super().__init__(allow_blank=not required, **kwargs)
-        self.required = required
-
-    def clean(self, value, row=None, **kwargs):
-        if looks_like_excel_number(value):
-            raise ValueError(
-                _("'%(value)s' was stored by Excel as a number and has lost digits. Format the "
-                  "column as Text and type the 16 digits again.") % {"value": value}
-            )
-        value = normalise_number(value)
-        if self.required and not value:
-            raise ValueError(_("This column is required."))
-        return value
-
-
-class RtRwWidget(widgets.CharWidget):
-    """RT/RW as `007` whatever the spreadsheet holds: `7`, `07`, `007` or the number 7."""
-
-    def clean(self, value, row=None, **kwargs):
-        if isinstance(value, float) and value.is_integer():
-            value = int(value)
-        return normalise_rt_rw(value)
-
-
-class HouseholdResource(SpreadsheetResource):
-    """Households, one row per KK:
-    `kode_kelurahan,no_kk,nama_kepala_keluarga,nik_kepala_keluarga,alamat,rt,rw`."""
-
-    kode_kelurahan = fields.Field(
-        attribute="kelurahan", column_name="kode_kelurahan", widget=KelurahanWidget()
-    )
-    no_kk = fields.Field(attribute="no_kk", column_name="no_kk", widget=IdentityNumberWidget())
-    nama_kepala_keluarga = fields.Field(
-        attribute="head_name", column_name="nama_kepala_keluarga", widget=widgets.CharWidget()
-    )
-    nik_kepala_keluarga = fields.Field(
-        attribute="head_nik",
-        column_name="nik_kepala_keluarga",
-        widget=IdentityNumberWidget(required=False),
-    )
-    alamat = fields.Field(attribute="address", column_name="alamat", widget=widgets.CharWidget())
-    rt = fields.Field(attribute="rt", column_name="rt", widget=RtRwWidget())
-    rw = fields.Field(attribute="rw", column_name="rw", widget=RtRwWidget())
-
-    column_aliases = {
-        "kode_kel": "kode_kelurahan",
-        "kode_desa": "kode_kelurahan",
-        "kelurahan": "kode_kelurahan",
-        "nomor_kk": "no_kk",
-        "nkk": "no_kk",
-        "no_kartu_keluarga": "no_kk",
-        "nama_kk": "nama_kepala_keluarga",
-        "kepala_keluarga": "nama_kepala_keluarga",
-        "nama_lgkp": "nama_kepala_keluarga",
-        "nik": "nik_kepala_keluarga",
-        "nik_kk": "nik_kepala_keluarga",
-        "nik_kepala": "nik_kepala_keluarga",
-        "address": "alamat",
-        "no_rt": "rt",
-        "no_rw": "rw",
-    }
-    required_columns = ("kode_kelurahan", "no_kk")
+class HouseholdResource(resources.ModelResource):
+    kode_kelurahan = fields.Field(attribute="kelurahan__kode", column_name="kode_kelurahan")
+    no_kk = fields.Field(attribute="no_kk", column_name="no_kk")
+    nama_kepala_keluarga = fields.Field(attribute="head_name", column_name="nama_kepala_keluarga")
+    nik_kepala_keluarga = fields.Field(attribute="head_nik", column_name="nik_kepala_keluarga")
+    alamat = fields.Field(attribute="address", column_name="alamat")
+    rt = fields.Field(attribute="rt", column_name="rt")
+    rw = fields.Field(attribute="rw", column_name="rw")
 
     class Meta:
         model = Household
-        fields = (
-            "kode_kelurahan",
-            "no_kk",
-            "nama_kepala_keluarga",
-            "nik_kepala_keluarga",
-            "alamat",
-            "rt",
-            "rw",
-        )
-        import_id_fields = ("no_kk",)
-        clean_model_instances = True
-        skip_unchanged = True
-        skip_html_diff = True
+        fields = ("kode_kelurahan", "no_kk", "nama_kepala_keluarga", "nik_kepala_keluarga", "alamat", "rt", "rw")
+        export_order = fields
 
-    def get_queryset(self):
-        # The row diff reads the kelurahan of every existing household: load it with the row.
+    def get_export_queryset(self, request):
         return Household.objects.select_related("kelurahan")
 
-    def import_instance(self, instance, row, **kwargs):
-        super().import_instance(instance, row, **kwargs)
-        self.check_duplicate_in_file(instance.no_kk, "no_kk", row)
 
-    def dehydrate_kode_kelurahan(self, obj):
-        return obj.kelurahan.kode
-
-
-class MemberResource(SpreadsheetResource):
+class MemberResource(resources.ModelResource):
     """Export of the register of members, with Indonesian column names like the imports.
     Personal data: the admin offers it to staff with the view permission only."""
 

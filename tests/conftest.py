@@ -7,7 +7,7 @@ from .factories import KecamatanFactory, KelurahanFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
-def _fast_and_simple(settings):
+def _fast_and_simple(settings, tmp_path):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.STORAGES = {
         **settings.STORAGES,
@@ -15,6 +15,16 @@ def _fast_and_simple(settings):
     }
     settings.KKMP_TARGET_PERCENT = 10
     settings.LANGUAGE_CODE = "id"
+    # Uploaded files and import progress in a temporary folder; tasks run at once.
+    settings.MEDIA_ROOT = tmp_path / "media"
+    settings.CACHES = {
+        **settings.CACHES,
+        "imports": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "import-progress"),
+        },
+    }
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
 @pytest.fixture

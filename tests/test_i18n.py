@@ -259,10 +259,10 @@ def test_the_language_link_leads_to_the_same_page_in_the_other_language(
 
 
 @pytest.mark.django_db
-def test_the_admin_import_screen_of_django_import_export_is_in_indonesian(admin_client):
-    response = admin_client.get("/admin/members/household/import/")
+def test_the_admin_export_screen_of_django_import_export_is_in_indonesian(admin_client):
+    response = admin_client.get("/admin/members/household/export/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "Berkas yang akan diimpor" in html
-    assert "Kolom berikut akan diimpor:" in html
-    assert "File to import" not in html
+    assert "Kolom berikut akan diekspor" in html
+    assert "This exporter will export the following fields" not in html
+    assert "Submit" not in html

@@ -4,9 +4,9 @@ import pytest
 
 from members.models import Household
 from tests.factories import make_nik, make_no_kk
-from tests.files import admin_upload, run_command, write_csv, write_xlsx
+from tests.files import run_command, write_csv, write_xlsx
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("admin_user")]
 
 HEADER = ["kode_kelurahan", "no_kk", "nama_kepala_keluarga", "nik_kepala_keluarga", "alamat", "rt", "rw"]
 
@@ -109,24 +109,8 @@ def test_a_kelurahan_given_by_a_known_spelling_is_found(tmp_path, kelurahan_a):
     assert Household.objects.get().kelurahan == kelurahan_a
 
 
-def test_the_admin_imports_an_xlsx_of_households_after_a_preview(admin_client_, tmp_path, kelurahan_a):
-    path = write_xlsx(tmp_path / "kk.xlsx", [HEADER, *rows(3)], text_columns=("B", "D"))
-    response = admin_upload(admin_client_, "/admin/members/household/import/", path, "xlsx")
-    assert response.status_code == 200
-    assert not Household.objects.exists()
-    response = admin_client_.post("/admin/members/household/process_import/", response.context["confirm_form"].initial)
-    assert response.status_code == 302
-    assert Household.objects.count() == 3
-
-
 def test_a_utf16_tab_separated_export_is_read(tmp_path, kelurahan_a):
     path = write_csv(tmp_path / "kk.txt", [HEADER, *rows(2)], delimiter="\t", encoding="utf-16")
     _out, err, exc = run(path)
     assert exc is None, err
     assert Household.objects.count() == 2
-
-
-def test_an_officer_cannot_open_the_import_screen(client, officer):
-    client.force_login(officer)
-    response = client.get("/admin/members/household/import/")
-    assert response.status_code == 302  # not staff: sent to the admin login

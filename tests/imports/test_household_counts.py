@@ -5,9 +5,9 @@ from datetime import date
 import pytest
 
 from kelurahan.models import HouseholdCount, Kelurahan
-from tests.files import admin_upload, run_command, write_csv, write_xlsx
+from tests.files import run_command, write_csv, write_xlsx
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("admin_user")]
 
 HEADER = ["kode_kelurahan", "jumlah_kk", "per_tanggal", "sumber"]
 
@@ -124,32 +124,3 @@ def test_unreadable_files_get_a_clear_message(tmp_path, kelurahan_a, content, ex
     _out, _err, exc = run(path)
     assert exc is not None
     assert expected in str(exc)
-
-
-def test_the_admin_import_previews_then_confirms(admin_client_, tmp_path, kelurahan_a):
-    path = write_csv(tmp_path / "kk.csv", [HEADER, ["64.71.05.1002", "3505", "2025-06-30", "DKB"]])
-    response = admin_upload(admin_client_, "/admin/kelurahan/householdcount/import/", path, "csv")
-    assert response.status_code == 200
-    assert HouseholdCount.objects.count() == 0  # preview only
-    confirm = response.context["confirm_form"]
-    response = admin_client_.post("/admin/kelurahan/householdcount/process_import/", confirm.initial)
-    assert response.status_code == 302
-    assert HouseholdCount.objects.get().count == 3505
-
-
-def test_the_admin_import_shows_row_errors_and_offers_no_confirmation(admin_client_, tmp_path, kelurahan_a):
-    path = write_csv(tmp_path / "kk.csv", [HEADER, ["64.71.05.1002", "-5", "2025-06-30", "DKB"]])
-    response = admin_upload(admin_client_, "/admin/kelurahan/householdcount/import/", path, "csv")
-    assert response.status_code == 200
-    assert response.context.get("confirm_form") is None
-    assert response.context["result"].has_validation_errors()
-    assert HouseholdCount.objects.count() == 0
-
-
-def test_the_admin_import_reports_a_missing_column_without_a_traceback(admin_client_, tmp_path, kelurahan_a):
-    path = write_csv(tmp_path / "kk.csv", [["kelurahan_id", "n"], ["1", "2"]])
-    response = admin_upload(admin_client_, "/admin/kelurahan/householdcount/import/", path, "csv")
-    assert response.status_code == 200
-    body = response.content.decode()
-    assert "jumlah_kk" in body
-    assert "Traceback" not in body

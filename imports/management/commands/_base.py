@@ -1,0 +1,105 @@
+"""Shared by `import_households` and `import_household_counts`."""
+
+import sys
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.files.base import ContentFile
+from django.core.management.base import BaseCommand, CommandError
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from imports import pipeline, services
+from imports.models import ImportBatch
+from kelurahan.models import Kelurahan
+
+
+class ImportCommand(BaseCommand):
+    """`manage.py import_… FILE [--dry-run] [--kelurahan KODE] [--as USERNAME]`.
+
+    The same pipeline as the import pages. Prints counts of new, updated, unchanged and invalid
+    rows; a file with any invalid row imports nothing, lists every problem and exits with 1.
+    """
+
+    kind = None
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="CSV or XLSX file")
+        parser.add_argument("--dry-run", action="store_true", help="check the file, save nothing")
+        parser.add_argument("--kelurahan", default="", help="code or name, for files that name no kelurahan")
+        parser.add_argument("--as", dest="username", default="", help="the user recorded on the batch (default: the first superuser)")
+
+    def handle(self, *args, **options):
+        translation.activate(settings.LANGUAGE_CODE)
+        path = Path(options["file"])
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}) from None
+        kelurahan = self._kelurahan(options["kelurahan"])
+        batch = ImportBatch(kind=self.kind, file_name=path.name, file_size=len(data), sha256=pipeline.checksum(data), kelurahan_kode=kelurahan.kode if kelurahan else "")
+        progress = self._progress_bar()
+        try:
+            if options["dry_run"]:
+                importer, parsed, plan = pipeline.analyse(batch, data, progress)
+                pipeline.summarise(batch, importer, parsed, plan)
+            else:
+                batch.created_by = self._user(options["username"])
+                batch.file.save(path.name, ContentFile(data), save=False)
+                batch.save()
+                parsed = pipeline.commit(batch, data, batch.created_by, progress)
+        except pipeline.ImportFileError as exc:
+            if batch.pk:
+                services._finish(batch, ImportBatch.Status.INVALID, str(exc))
+            raise CommandError(str(exc)) from None
+        finally:
+            if sys.stderr.isatty():
+                self.stderr.write("")
+        self.stdout.write(
+            _("new: %(new)d, updated: %(updated)d, unchanged: %(unchanged)d, invalid: %(invalid)d")
+            % {"new": batch.rows_new, "updated": batch.rows_updated, "unchanged": batch.rows_unchanged, "invalid": batch.rows_invalid}
+        )
+        for warning in parsed.warnings:
+            self.stdout.write(self.style.WARNING(str(warning)))
+        if parsed.problems:
+            for problem in parsed.problems:
+                self.stderr.write(str(problem))
+            if batch.pk:
+                services._finish(batch, ImportBatch.Status.INVALID, "")
+            raise CommandError(
+                _("%(count)d row(s) are invalid; nothing was imported. Correct them and import the file again.")
+                % {"count": batch.rows_invalid}
+            )
+        if options["dry_run"]:
+            self.stdout.write(_("Dry run: nothing was saved."))
+        else:
+            self.stdout.write(self.style.SUCCESS(_("Import saved as batch #%(n)d.") % {"n": batch.pk}))
+
+    def _kelurahan(self, value):
+        if not value:
+            return None
+        matches = list(Kelurahan.objects.matching(value)[:2])
+        if len(matches) != 1:
+            raise CommandError(_("No single kelurahan matches '%(value)s'.") % {"value": value})
+        return matches[0]
+
+    def _user(self, username):
+        users = get_user_model().objects.filter(is_active=True)
+        user = users.filter(username=username).first() if username else users.filter(is_superuser=True).order_by("pk").first()
+        if user is None:
+            raise CommandError(_("No such user; pass --as USERNAME of an admin (the batch records who imported it)."))
+        return user
+
+    def _progress_bar(self):
+        if not sys.stderr.isatty():
+            return pipeline.no_progress
+        out = sys.stderr
+
+        def show(stage, done, total):
+            percent = min(100, int(100 * done / total)) if total else 0
+            bar = "#" * (percent // 4)
+            out.write(f"\r{services.STAGES.get(stage, stage):<30} [{bar:<25}] {percent:3d}% {done:,}/{total:,}   ")
+            out.flush()
+
+        return show

@@ -1,0 +1,92 @@
+"""Import batches: every spreadsheet import is recorded (who, when, file, checksum, counts),
+previewed before it writes, committed in one transaction, and can be undone as a whole."""
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+
+class ImportBatch(models.Model):
+    class Kind(models.TextChoices):
+        HOUSEHOLDS = "households", _("households (KK)")
+        HOUSEHOLD_COUNTS = "household_counts", _("household counts per kelurahan")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting to be checked")
+        VALIDATING = "validating", _("checking")
+        READY = "ready", _("checked, waiting for confirmation")
+        INVALID = "invalid", _("has errors, nothing imported")
+        COMMITTING = "committing", _("saving")
+        COMMITTED = "committed", _("imported")
+        FAILED = "failed", _("failed, nothing imported")
+        UNDONE = "undone", _("undone")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PENDING)
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    file_name = models.CharField(_("file name"), max_length=255)
+    file_size = models.PositiveBigIntegerField(_("file size (bytes)"), default=0)
+    sha256 = models.CharField(_("SHA-256 checksum"), max_length=64)
+    kelurahan_kode = models.CharField(
+        _("kelurahan for rows without one"), max_length=13, blank=True,
+        help_text=_("Kemendagri code, for files that name no kelurahan (e.g. an OpenSID export)."),
+    )
+    layout = models.CharField(_("layout recognised"), max_length=60, blank=True)
+    rows_total = models.PositiveIntegerField(_("rows"), default=0)
+    rows_new = models.PositiveIntegerField(_("new"), default=0)
+    rows_updated = models.PositiveIntegerField(_("changed"), default=0)
+    rows_unchanged = models.PositiveIntegerField(_("unchanged"), default=0)
+    rows_invalid = models.PositiveIntegerField(_("invalid"), default=0)
+    preview = models.JSONField(_("preview"), default=dict, blank=True)
+    message = models.TextField(_("message"), blank=True)
+    error_file = models.FileField(_("error file"), upload_to="imports/errors/%Y/%m/", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="import_batches",
+        verbose_name=_("uploaded by"),
+    )
+    created_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    validated_at = models.DateTimeField(_("checked at"), null=True, blank=True)
+    committed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("confirmed by"),
+    )
+    committed_at = models.DateTimeField(_("imported at"), null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="+", verbose_name=_("undone by"),
+    )
+    undone_at = models.DateTimeField(_("undone at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("import batch")
+        verbose_name_plural = _("import batches")
+        permissions = [("undo_importbatch", _("Can undo an import batch"))]
+
+    def __str__(self):
+        return f"#{self.pk} {self.get_kind_display()}: {self.file_name}"
+
+    def get_absolute_url(self):
+        return reverse("imports:import_detail", args=[self.pk])
+
+    @property
+    def is_running(self):
+        return self.status in {self.Status.PENDING, self.Status.VALIDATING, self.Status.COMMITTING}
+
+
+class ImportRowChange(models.Model):
+    """One row an import wrote: the object's id and its values before (None: created).
+
+    Undo restores `before` exactly, or deletes what the batch created.
+    """
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="changes")
+    object_id = models.BigIntegerField()
+    before = models.JSONField(null=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["object_id"], name="imports_change_object_idx")]
+        constraints = [
+            models.UniqueConstraint(fields=["batch", "object_id"], name="imports_importrowchange_once_per_batch")
+        ]

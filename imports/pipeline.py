@@ -1,0 +1,840 @@
+"""The spreadsheet import pipeline: read → recognise columns → check every row → compare with
+the database → (after confirmation) write everything in one transaction → undo as a whole.
+
+Everything an admin can import goes through here: the upload pages, the admin's import
+buttons and the `import_*` commands. Rows are checked in plain Python and written with set-based
+statements (`bulk_create`/`bulk_update` in batches), never one query per row.
+"""
+
+import csv
+import hashlib
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from kelurahan.models import HouseholdCount, Kelurahan, normalise_name
+from members.identity import check_nik, check_no_kk, looks_like_excel_number, normalise_number
+from members.models import Household, Member, normalise_rt_rw
+
+from .models import ImportBatch, ImportRowChange
+
+CHUNK = 2000  # rows per database round trip
+
+
+class ImportFileError(Exception):
+    """The file as a whole cannot be imported (format, safety, columns); nothing is changed."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int  # spreadsheet row (the header is row 1); 0 for the file as a whole
+    column: str
+    message: str
+
+    def __str__(self):
+        return _("row %(row)s, column %(column)s: %(message)s") % {
+            "row": self.row,
+            "column": self.column or "-",
+            "message": self.message,
+        }
+
+
+def no_progress(stage, done, total):
+    pass
+
+
+# --- Reading files ------------------------------------------------------------------------
+
+def normalise_header(header):
+    """`No. KK`, ` NO_KK ` and `no kk` all become `no_kk`."""
+    text = str(header if header is not None else "").strip().lower()
+    return re.sub(r"[^a-z0-9]+", "_", text).strip("_")
+
+
+@dataclass
+class Table:
+    """A sheet: original headers, an estimate of the row count, and a row iterator of
+    `(spreadsheet row number, cells)` that skips blank rows."""
+
+    headers: list
+    estimated_rows: int
+    rows: object
+    file_type: str
+
+
+def _decode(data):
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export
+        return data.decode("utf-16")
+    for encoding in ("utf-8-sig", "cp1252"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ImportFileError(_("The file is not readable text (UTF-8 or Windows-1252)."))
+
+
+def _csv_table(data):
+    text = _decode(data)
+    first_line = text.split("\n", 1)[0]
+    delimiter = max([",", ";", "\t"], key=first_line.count)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        headers = next(reader)
+    except (StopIteration, csv.Error):
+        raise ImportFileError(_("The file is empty.")) from None
+
+    def rows():
+        number = 1
+        try:
+            for row in reader:
+                number += 1
+                yield number, row
+        except csv.Error as exc:
+            raise ImportFileError(
+                _("The CSV file cannot be read after row %(row)d: %(error)s") % {"row": number, "error": exc}
+            ) from exc
+
+    return Table(headers, text.count("\n"), rows(), "CSV")
+
+
+XLSX_DAMAGED = _(
+    "The XLSX file is damaged or is not an Excel workbook. Open it in Excel or LibreOffice and "
+    "save it again as .xlsx."
+)
+
+
+def check_xlsx(data):
+    """Refuse a workbook before parsing it when it could hurt the server: a zip bomb, member
+    names that leave the archive, XML with a DTD (entity expansion), or an absurd size."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        members = archive.infolist()
+    except (zipfile.BadZipFile, ValueError, OSError):
+        raise ImportFileError(XLSX_DAMAGED) from None
+    if len(members) > 10_000:
+        raise ImportFileError(_("The workbook has too many parts (%(n)d).") % {"n": len(members)})
+    names = {m.filename for m in members}
+    for name in names:
+        if name.startswith(("/", "\\")) or ".." in name.split("/") or "\\" in name or ":" in name:
+            raise ImportFileError(_("The workbook contains an unsafe part name (%(name)s).") % {"name": name[:80]})
+    if "xl/workbook.xml" not in names:
+        raise ImportFileError(XLSX_DAMAGED)
+    expanded = sum(m.file_size for m in members)
+    limit = settings.KKMP_IMPORT_MAX_UNCOMPRESSED_MB * 1024 * 1024
+    if expanded > limit or (expanded > 20 * 1024 * 1024 and expanded > 100 * max(len(data), 1)):
+        raise ImportFileError(
+            _("The workbook expands to %(size)d MB when unpacked, far more than its own size; "
+              "it is refused as a possible zip bomb.") % {"size": expanded // (1024 * 1024)}
+        )
+    for member in members:
+        if member.filename.endswith((".xml", ".rels")):
+            with archive.open(member) as part:
+                head = part.read(2048)
+            if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                raise ImportFileError(_("The workbook contains an XML DTD, which spreadsheets never need; it is refused."))
+    sheets = sorted(n for n in names if re.fullmatch(r"xl/worksheets/sheet\d+\.xml", n))
+    if sheets:
+        with archive.open(sheets[0]) as part:
+            head = part.read(4096).decode("utf-8", "replace")
+        match = re.search(r'<dimension ref="[A-Z]+\d+:([A-Z]+)(\d+)"', head)
+        if match:
+            columns, rows = _column_number(match.group(1)), int(match.group(2))
+            if rows > settings.KKMP_IMPORT_MAX_ROWS or columns > 500:
+                raise ImportFileError(
+                    _("The sheet claims %(rows)s rows and %(columns)s columns; the limit is %(max)s rows.")
+                    % {"rows": f"{rows:,}", "columns": columns, "max": f"{settings.KKMP_IMPORT_MAX_ROWS:,}"}
+                )
+
+
+def _column_number(letters):
+    number = 0
+    for letter in letters:
+        number = number * 26 + ord(letter) - 64
+    return number
+
+
+def _xlsx_table(data):
+    from python_calamine import CalamineWorkbook
+
+    check_xlsx(data)
+    try:
+        sheet = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0)
+        rows = sheet.iter_rows()
+        headers = next(rows, None)
+    except Exception:  # calamine raises several types for damaged workbooks
+        raise ImportFileError(XLSX_DAMAGED) from None
+    if headers is None:
+        raise ImportFileError(_("The file is empty."))
+    first = sheet.start[0] if sheet.start else 0
+
+    def numbered():
+        for number, row in enumerate(rows, start=first + 2):
+            yield number, row
+
+    return Table(list(headers), sheet.height, numbered(), "XLSX")
+
+
+def read_table(data, filename=""):
+    """A `Table` from the bytes of a CSV or XLSX file. The format is told from the content."""
+    max_bytes = settings.KKMP_IMPORT_MAX_UPLOAD_MB * 1024 * 1024
+    if len(data) > max_bytes:
+        raise ImportFileError(
+            _("The file is %(size).1f MB; the limit is %(limit)d MB.")
+            % {"size": len(data) / 1024 / 1024, "limit": settings.KKMP_IMPORT_MAX_UPLOAD_MB}
+        )
+    if not data.strip():
+        raise ImportFileError(_("The file is empty."))
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise ImportFileError(
+            _("This is an old Excel file (.xls). Open it in Excel or LibreOffice and save it "
+              "as .xlsx, or as CSV.")
+        )
+    if data[:4] == b"PK\x03\x04":
+        return _xlsx_table(data)
+    if filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods")):
+        raise ImportFileError(_("The file is named %(name)s but is not an Excel workbook.") % {"name": filename})
+    if b"\x00" in data[:4096] and data[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+        raise ImportFileError(_("This is not a CSV or XLSX file."))
+    return _csv_table(data)
+
+
+def data_rows(table):
+    """The table's non-blank rows, cells stripped, stopping at the row limit."""
+    limit = settings.KKMP_IMPORT_MAX_ROWS
+    count = 0
+    for number, row in table.rows:
+        if not any(cell not in (None, "") and str(cell).strip() for cell in row):
+            continue
+        count += 1
+        if count > limit:
+            raise ImportFileError(_("The file has more than %(max)s data rows.") % {"max": f"{limit:,}"})
+        yield number, [c.strip() if isinstance(c, str) else c for c in row]
+
+
+# --- Cell values --------------------------------------------------------------------------
+
+def text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def whole_number(value):
+    """`3505`, `3.505` (thousands), `3505.0` from a spreadsheet; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    value = text(value).replace(" ", "")
+    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", value):
+        value = re.sub(r"[.,]", "", value)
+    return int(value) if value.isdigit() else None
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def a_date(value):
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    value = text(value)
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+# --- Columns ------------------------------------------------------------------------------
+
+class Columns:
+    """Which canonical column each header of the file is, and the header as the user wrote it."""
+
+    def __init__(self, headers, aliases):
+        self.index, self.original = {}, {}
+        for i, header in enumerate(headers):
+            name = aliases.get(normalise_header(header))
+            if name and name not in self.index:
+                self.index[name] = i
+                self.original[name] = text(header)
+
+    def __contains__(self, name):
+        return name in self.index
+
+    def get(self, row, name):
+        i = self.index.get(name)
+        if i is None or i >= len(row):
+            return None
+        return row[i]
+
+    def label(self, name):
+        return self.original.get(name, name)
+
+
+# --- Kinds of import ----------------------------------------------------------------------
+
+@dataclass
+class Parsed:
+    """The rows of a file, checked: `records` maps each natural key to the values to write."""
+
+    layout: str = ""
+    rows_total: int = 0
+    records: dict = field(default_factory=dict)
+    rows: dict = field(default_factory=dict)  # key -> spreadsheet row, for messages
+    problems: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    new: list = field(default_factory=list)  # (key, values)
+    changed: list = field(default_factory=list)  # (key, id, before values, after values)
+    unchanged: int = 0
+
+
+class BaseImport:
+    """What differs between kinds: columns, row checks, the natural key, the model."""
+
+    kind = None
+    model = None
+    fields = ()  # model fields written, in the order of the value tuples
+    aliases = {}
+    required = ()
+    template_rows = []
+
+    def __init__(self, *, default_kelurahan=None, progress=no_progress):
+        self.default_kelurahan = default_kelurahan
+        self.progress = progress
+        self._kelurahan = {}
+        self._updated_at = {}
+
+    # -- helpers for subclasses
+    def kelurahan_id(self, value):
+        """The id of the kelurahan a cell names (code or spelling), cached per distinct value."""
+        value = text(value)
+        if not value:
+            return self.default_kelurahan.pk if self.default_kelurahan else None
+        if value not in self._kelurahan:
+            matches = list(Kelurahan.objects.matching(value).values_list("pk", flat=True)[:2])
+            self._kelurahan[value] = matches[0] if len(matches) == 1 else None
+        return self._kelurahan[value]
+
+    def unknown_kelurahan(self, value):
+        value = text(value)
+        if not value:
+            return _("The kelurahan is missing; add the column or choose the kelurahan when uploading.")
+        return _("Unknown kelurahan '%(value)s': give the Kemendagri code (e.g. 64.71.05.1010) or its name.") % {
+            "value": value
+        }
+
+    def columns(self, table):
+        columns = Columns(table.headers, self.aliases)
+        self.label = columns.label
+        missing = [c for c in self.required_columns(columns) if c not in columns]
+        if missing:
+            found = ", ".join(text(h) for h in table.headers if text(h)) or "-"
+            raise ImportFileError(
+                _("Required column(s) missing: %(missing)s. The file has: %(found)s.")
+                % {"missing": ", ".join(missing), "found": found}
+            )
+        return columns
+
+    def required_columns(self, columns):
+        required = list(self.required)
+        if self.default_kelurahan is not None and "kode_kelurahan" in required:
+            required.remove("kode_kelurahan")
+        return required
+
+    # -- the pipeline
+    def parse(self, table):
+        raise NotImplementedError
+
+    def existing(self, keys):
+        """{key: (id, values)} for the keys already in the database."""
+        raise NotImplementedError
+
+    def database_problems(self, parsed, existing):
+        return []
+
+    def build(self, key, values):
+        raise NotImplementedError
+
+    def plan(self, parsed):
+        existing = {}
+        keys = list(parsed.records)
+        for start in range(0, len(keys), CHUNK):
+            existing.update(self.existing(keys[start:start + CHUNK]))
+            self.progress("compare", min(start + CHUNK, len(keys)), len(keys))
+        parsed.problems += self.database_problems(parsed, existing)
+        plan = Plan()
+        for key, values in parsed.records.items():
+            if key not in existing:
+                plan.new.append((key, values))
+                continue
+            pk, before = existing[key]
+            if before == values:
+                plan.unchanged += 1
+            else:
+                plan.changed.append((key, pk, before, values))
+        return plan
+
+    def snapshot(self, pk, values):
+        """What undo needs to restore a row: its values, JSON-serialisable."""
+        return {name: (v.isoformat() if isinstance(v, date) else v) for name, v in zip(self.fields, values)}
+
+    def restore_values(self, before):
+        return before
+
+    def write(self, plan, batch):
+        """Write the plan (new and changed rows) and record each row for undo."""
+        now = timezone.now()
+        total = len(plan.new) + len(plan.changed)
+        done = 0
+        changes = []
+        for start in range(0, len(plan.new), CHUNK):
+            objs = [self.build(key, values) for key, values in plan.new[start:start + CHUNK]]
+            for obj in objs:
+                self.stamp(obj, now)
+            self.model.objects.bulk_create(objs, batch_size=CHUNK)
+            changes += [ImportRowChange(batch=batch, object_id=obj.pk, before=None) for obj in objs]
+            done += len(objs)
+            self.progress("write", done, total)
+        update_fields = list(self.fields) + self.stamp_fields()
+        for start in range(0, len(plan.changed), CHUNK):
+            objs = []
+            for key, pk, before, values in plan.changed[start:start + CHUNK]:
+                obj = self.build(key, values)
+                obj.pk = pk
+                self.stamp(obj, now)
+                objs.append(obj)
+                changes.append(ImportRowChange(batch=batch, object_id=pk, before=self.snapshot(pk, before)))
+            self.model.objects.bulk_update(objs, update_fields, batch_size=CHUNK)
+            done += len(objs)
+            self.progress("write", done, total)
+        ImportRowChange.objects.bulk_create(changes, batch_size=5000)
+
+    def stamp(self, obj, now):
+        pass
+
+    def stamp_fields(self):
+        return []
+
+
+HOUSEHOLD_ALIASES = {
+    **{a: "kode_kelurahan" for a in (
+        "kode_kelurahan", "kode_kel", "kd_kel", "kode_desa", "kode_desa_kelurahan", "kelurahan", "kel",
+        "nama_kel", "nama_kelurahan", "desa", "kelurahan_desa", "desa_kelurahan", "nama_desa", "no_kel",
+    )},
+    **{a: "no_kk" for a in (
+        "no_kk", "nomor_kk", "nkk", "no_kartu_keluarga", "nomor_kartu_keluarga", "kk", "nokk",
+    )},
+    **{a: "nama_kepala_keluarga" for a in (
+        "nama_kepala_keluarga", "nama_kk", "kepala_keluarga", "nama_lgkp", "nama", "nama_lengkap",
+        "nama_kepala",
+    )},
+    **{a: "nik_kepala_keluarga" for a in ("nik_kepala_keluarga", "nik_kk", "nik_kepala", "nik")},
+    **{a: "alamat" for a in ("alamat", "address", "alamat_lengkap", "alamat_rumah")},
+    **{a: "rt" for a in ("rt", "no_rt", "nort")},
+    **{a: "rw" for a in ("rw", "no_rw", "norw")},
+    **{a: "hubungan" for a in (
+        "stat_hbkel", "shdk", "hubungan_keluarga", "hubungan_dalam_keluarga", "status_hubungan",
+        "status_hubungan_dalam_keluarga", "hbkel", "kk_level",
+    )},
+}
+HEAD_VALUES = {"1", "01", "kepalakeluarga", "kepala", "kk"}
+
+
+class HouseholdImport(BaseImport):
+    """Households, one row per KK, or a per-person population export folded into one household
+    per KK (SIAK/Disdukcapil `STAT_HBKEL`, OpenSID `kk_level`; the head is relationship 1 or
+    "KEPALA KELUARGA")."""
+
+    kind = ImportBatch.Kind.HOUSEHOLDS
+    model = Household
+    fields = ("kelurahan_id", "head_name", "head_nik", "address", "rt", "rw")
+    aliases = HOUSEHOLD_ALIASES
+    required = ("kode_kelurahan", "no_kk")
+    template_headers = ["kode_kelurahan", "no_kk", "nama_kepala_keluarga", "nik_kepala_keluarga", "alamat", "rt", "rw"]
+    template_rows = [["64.71.05.1002", "6471050506150001", "Ahmad Saputra", "6471051203900001", "Jl. Mawar No. 1", "007", ""]]
+    text_columns = ("B", "D", "F", "G")
+
+    def parse(self, table):
+        columns = self.columns(table)
+        per_person = "hubungan" in columns
+        if per_person:
+            opensid = columns.label("hubungan").lower() == "kk_level"
+            layout = _("OpenSID resident export (one row per person)") if opensid else _(
+                "Population export (one row per person, SIAK/Disdukcapil)"
+            )
+        else:
+            layout = _("Household list (one row per KK)")
+        parsed = Parsed(layout=str(layout))
+        label = columns.label
+        heads_seen = {}
+        for number, row in data_rows(table):
+            parsed.rows_total += 1
+            if parsed.rows_total % 5000 == 0:
+                self.progress("check", parsed.rows_total, table.estimated_rows)
+            problems = []
+
+            raw_kk = columns.get(row, "no_kk")
+            kk = check_no_kk(raw_kk)
+            if kk.errors:
+                problems += [Problem(number, label("no_kk"), str(e)) for e in kk.errors]
+            raw_kel = columns.get(row, "kode_kelurahan")
+            kelurahan_id = self.kelurahan_id(raw_kel)
+            if kelurahan_id is None:
+                problems.append(Problem(number, label("kode_kelurahan"), self.unknown_kelurahan(raw_kel)))
+
+            is_head = not per_person or normalise_name(text(columns.get(row, "hubungan"))) in HEAD_VALUES
+            name = text(columns.get(row, "nama_kepala_keluarga")) if is_head else ""
+            nik = ""
+            raw_nik = columns.get(row, "nik_kepala_keluarga")
+            if is_head and text(raw_nik):
+                nik_check = check_nik(raw_nik)
+                if nik_check.errors:
+                    problems += [Problem(number, label("nik_kepala_keluarga"), str(e)) for e in nik_check.errors]
+                nik = nik_check.value
+            if len(name) > 150:
+                problems.append(Problem(number, label("nama_kepala_keluarga"), _("The name is longer than 150 characters.")))
+            address = text(columns.get(row, "alamat")) if is_head or not per_person else ""
+            if len(address) > 255:
+                problems.append(Problem(number, label("alamat"), _("The address is longer than 255 characters.")))
+            rt, rw = normalise_rt_rw(columns.get(row, "rt")), normalise_rt_rw(columns.get(row, "rw"))
+            for column, value in (("rt", rt), ("rw", rw)):
+                if value and not (value.isdigit() and len(value) == 3 and value != "000"):
+                    problems.append(Problem(number, label(column), _("RT/RW must be a number from 1 to 999 (given: %(value)s).") % {"value": value}))
+
+            if problems:
+                parsed.problems += problems
+                continue
+            key = kk.value
+            values = (kelurahan_id, name[:150], nik, address[:255], rt, rw)
+            if not per_person:
+                if key in parsed.records:
+                    parsed.problems.append(Problem(number, label("no_kk"), _("KK %(kk)s also appears on row %(row)s of this file.") % {"kk": key, "row": parsed.rows[key]}))
+                    continue
+                parsed.records[key], parsed.rows[key] = values, number
+                continue
+            # Per-person file: one household per KK, its details from the head's row.
+            if key not in parsed.records:
+                parsed.records[key], parsed.rows[key] = values, number
+            elif parsed.records[key][0] != kelurahan_id:
+                parsed.problems.append(Problem(number, label("kode_kelurahan"), _("KK %(kk)s is in another kelurahan on row %(row)s.") % {"kk": key, "row": parsed.rows[key]}))
+                continue
+            if is_head:
+                if key in heads_seen:
+                    parsed.problems.append(Problem(number, label("hubungan"), _("KK %(kk)s already has a head of household on row %(row)s.") % {"kk": key, "row": heads_seen[key]}))
+                    continue
+                heads_seen[key] = number
+                parsed.records[key], parsed.rows[key] = values, number
+            elif not parsed.records[key][4] and rt:
+                old = parsed.records[key]
+                parsed.records[key] = (old[0], old[1], old[2], old[3], rt, rw)
+        if per_person:
+            without_head = [k for k in parsed.records if k not in heads_seen]
+            if without_head:
+                parsed.warnings.append(
+                    _("%(n)d KK have no row with the head of household; they are imported without a head's name and NIK.")
+                    % {"n": len(without_head)}
+                )
+        self.in_file_head_duplicates(parsed, label("nik_kepala_keluarga"))
+        return parsed
+
+    def in_file_head_duplicates(self, parsed, column):
+        seen = {}
+        for key, values in list(parsed.records.items()):
+            nik = values[2]
+            if not nik:
+                continue
+            if nik in seen:
+                parsed.problems.append(Problem(parsed.rows[key], column, _("This NIK is also the head of KK %(kk)s on row %(row)s.") % {"kk": seen[nik], "row": parsed.rows[seen[nik]]}))
+                del parsed.records[key]
+            else:
+                seen[nik] = key
+
+    def existing(self, keys):
+        rows = Household.objects.filter(no_kk__in=keys).values_list("no_kk", "pk", "updated_at", *self.fields)
+        found = {}
+        for row in rows:
+            self._updated_at[row[1]] = row[2]
+            found[row[0]] = (row[1], tuple(row[3:]))
+        return found
+
+    def database_problems(self, parsed, existing):
+        label = getattr(self, "label", str)
+        bad = {}  # key -> problem; a row with a problem is not written
+        names = dict(Kelurahan.objects.filter(pk__in={v[0] for _pk, v in existing.values()}).values_list("pk", "nama"))
+        for key, (_pk, before) in existing.items():
+            if before[0] != parsed.records[key][0]:
+                bad[key] = Problem(parsed.rows[key], label("no_kk"), _("KK %(kk)s is already registered in kelurahan %(kelurahan)s; moving a household is done in the admin, not by import.") % {"kk": key, "kelurahan": names.get(before[0], before[0])})
+        head_niks = {v[2]: k for k, v in parsed.records.items() if v[2]}
+        niks = list(head_niks)
+        for start in range(0, len(niks), CHUNK):
+            for nik, no_kk in Household.objects.filter(head_nik__in=niks[start:start + CHUNK]).values_list("head_nik", "no_kk"):
+                key = head_niks[nik]
+                if no_kk != key and key not in bad:
+                    bad[key] = Problem(parsed.rows[key], label("nik_kepala_keluarga"), _("This NIK is already the head of KK %(kk)s.") % {"kk": no_kk})
+        for key in bad:
+            parsed.records.pop(key, None)
+            existing.pop(key, None)
+        return list(bad.values())
+
+    def build(self, key, values):
+        return Household(no_kk=key, **dict(zip(self.fields, values)))
+
+    def stamp(self, obj, now):
+        obj.updated_at = now
+        if obj.pk is None:
+            obj.created_at = now
+
+    def stamp_fields(self):
+        return ["updated_at"]
+
+    def snapshot(self, pk, values):
+        shown = super().snapshot(pk, values)
+        if pk in self._updated_at:
+            shown["updated_at"] = self._updated_at[pk].isoformat()
+        return shown
+
+    def restore_values(self, before):
+        before = dict(before)
+        if "updated_at" in before:
+            before["updated_at"] = parse_datetime(before["updated_at"])
+        return before
+
+
+COUNT_ALIASES = {
+    **{a: "kode_kelurahan" for a in ("kode_kelurahan", "kode_kel", "kd_kel", "kode", "kelurahan", "nama_kelurahan", "kode_desa", "desa")},
+    **{a: "jumlah_kk" for a in ("jumlah_kk", "jml_kk", "kk", "jumlah_kepala_keluarga", "jumlah_keluarga", "jumlah")},
+    **{a: "per_tanggal" for a in ("per_tanggal", "tanggal", "tgl", "as_of", "tanggal_data")},
+    **{a: "sumber" for a in ("sumber", "source", "sumber_data", "keterangan")},
+}
+
+
+class HouseholdCountImport(BaseImport):
+    """Household counts per kelurahan and date; history is kept, the latest date is current."""
+
+    kind = ImportBatch.Kind.HOUSEHOLD_COUNTS
+    model = HouseholdCount
+    fields = ("count", "source")
+    aliases = COUNT_ALIASES
+    required = ("kode_kelurahan", "jumlah_kk", "per_tanggal")
+    template_headers = ["kode_kelurahan", "jumlah_kk", "per_tanggal", "sumber"]
+    template_rows = [["64.71.05.1002", 3505, "2025-06-30", "DKB Semester I 2025"]]
+    text_columns = ("A", "C")
+
+    def parse(self, table):
+        columns = self.columns(table)
+        label = columns.label
+        parsed = Parsed(layout=str(_("Household counts (one row per kelurahan and date)")))
+        today = timezone.localdate()
+        for number, row in data_rows(table):
+            parsed.rows_total += 1
+            problems = []
+            raw_kel = columns.get(row, "kode_kelurahan")
+            kelurahan_id = self.kelurahan_id(raw_kel)
+            if kelurahan_id is None:
+                problems.append(Problem(number, label("kode_kelurahan"), self.unknown_kelurahan(raw_kel)))
+            raw_count = columns.get(row, "jumlah_kk")
+            count = whole_number(raw_count)
+            if count is None:
+                problems.append(Problem(number, label("jumlah_kk"), _("'%(value)s' is not a whole number.") % {"value": text(raw_count)}))
+            raw_date = columns.get(row, "per_tanggal")
+            as_of = a_date(raw_date)
+            if as_of is None:
+                problems.append(Problem(number, label("per_tanggal"), _("'%(value)s' is not a date; write it as 2025-08-19 or 19/08/2025.") % {"value": text(raw_date)}))
+            elif as_of > today:
+                problems.append(Problem(number, label("per_tanggal"), _("The date %(value)s is in the future.") % {"value": as_of.isoformat()}))
+            source = text(columns.get(row, "sumber"))
+            if len(source) > 200:
+                problems.append(Problem(number, label("sumber"), _("The source is longer than 200 characters.")))
+            if problems:
+                parsed.problems += problems
+                continue
+            key = (kelurahan_id, as_of)
+            if key in parsed.records:
+                parsed.problems.append(Problem(number, label("per_tanggal"), _("The same kelurahan and date are also on row %(row)s.") % {"row": parsed.rows[key]}))
+                continue
+            parsed.records[key], parsed.rows[key] = (count, source), number
+        return parsed
+
+    def existing(self, keys):
+        kelurahan_ids = {k for k, _d in keys}
+        rows = HouseholdCount.objects.filter(kelurahan_id__in=kelurahan_ids).values_list("kelurahan_id", "as_of", "pk", *self.fields)
+        wanted = set(keys)
+        return {(r[0], r[1]): (r[2], tuple(r[3:])) for r in rows if (r[0], r[1]) in wanted}
+
+    def build(self, key, values):
+        return HouseholdCount(kelurahan_id=key[0], as_of=key[1], **dict(zip(self.fields, values)))
+
+    def stamp(self, obj, now):
+        if obj.pk is None:
+            obj.created_at = now
+
+
+IMPORTS = {cls.kind: cls for cls in (HouseholdImport, HouseholdCountImport)}
+
+
+# --- Running a batch ----------------------------------------------------------------------
+
+def checksum(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def importer_for(batch, progress=no_progress):
+    default = None
+    if batch.kelurahan_kode:
+        default = Kelurahan.objects.filter(kode=batch.kelurahan_kode).first()
+    return IMPORTS[batch.kind](default_kelurahan=default, progress=progress)
+
+
+def analyse(batch, data, progress=no_progress):
+    """Read, check and compare a file with the database, writing nothing.
+    Returns (importer, parsed, plan); raises ImportFileError for file-level problems."""
+    importer = importer_for(batch, progress)
+    table = read_table(data, batch.file_name)
+    progress("check", 0, table.estimated_rows)
+    parsed = importer.parse(table)
+    plan = importer.plan(parsed)
+    parsed.problems.sort(key=lambda p: (p.row, p.column))
+    return importer, parsed, plan
+
+
+PREVIEW_ROWS = 20
+
+
+def summarise(batch, importer, parsed, plan):
+    """Store the counts and a preview (changed rows before/after, first problems) on the batch."""
+    batch.layout = parsed.layout
+    batch.rows_total = parsed.rows_total
+    batch.rows_new = len(plan.new)
+    batch.rows_updated = len(plan.changed)
+    batch.rows_unchanged = plan.unchanged
+    batch.rows_invalid = len({p.row for p in parsed.problems})
+    names = dict(Kelurahan.objects.filter(pk__in=_kelurahan_ids(importer, plan)).values_list("pk", "nama"))
+
+    def show(key, values):
+        shown = importer.snapshot(None, values)
+        if "kelurahan_id" in shown:
+            shown["kelurahan_id"] = names.get(shown["kelurahan_id"], shown["kelurahan_id"])
+        return {"key": _key_text(key, names), **shown}
+
+    batch.preview = {
+        "fields": list(importer.fields),
+        "changed": [
+            {"row": parsed.rows.get(key), "before": show(key, before), "after": show(key, after)}
+            for key, _pk, before, after in plan.changed[:PREVIEW_ROWS]
+        ],
+        "new": [{"row": parsed.rows.get(key), "after": show(key, values)} for key, values in plan.new[:PREVIEW_ROWS]],
+        "problems": [{"row": p.row, "column": p.column, "message": p.message} for p in parsed.problems[:PREVIEW_ROWS]],
+        "problem_count": len(parsed.problems),
+        "warnings": [str(w) for w in parsed.warnings],
+    }
+
+
+def _kelurahan_ids(importer, plan):
+    if "kelurahan_id" in importer.fields:
+        return {v[0] for _k, v in plan.new[:PREVIEW_ROWS]} | {v[0] for _k, _p, b, v in plan.changed[:PREVIEW_ROWS]} | {b[0] for _k, _p, b, _v in plan.changed[:PREVIEW_ROWS]}
+    return {k[0] for k, _v in plan.new[:PREVIEW_ROWS]} | {k[0] for k, _p, _b, _v in plan.changed[:PREVIEW_ROWS]}
+
+
+def _key_text(key, names):
+    if isinstance(key, tuple):
+        return f"{names.get(key[0], key[0])} {key[1].isoformat()}"
+    return key
+
+
+def _lock_imports():
+    """One import writes at a time: two admins confirming at once are serialised, and the
+    second one's comparison sees the first one's rows."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(70471)")
+
+
+def commit(batch, data, user, progress=no_progress):
+    """Check the file again against today's database and write it in one transaction.
+
+    Returns the parsed result; when it has problems nothing is written.
+    """
+    with transaction.atomic():
+        _lock_imports()
+        importer, parsed, plan = analyse(batch, data, progress)
+        summarise(batch, importer, parsed, plan)
+        if parsed.problems:
+            return parsed
+        importer.write(plan, batch)
+        batch.status = ImportBatch.Status.COMMITTED
+        batch.committed_by = user
+        batch.committed_at = timezone.now()
+        batch.save()
+    return parsed
+
+
+class UndoRefused(Exception):
+    pass
+
+
+def undo(batch, user):
+    """Undo a committed batch: delete the rows it created, restore the values it changed.
+
+    Refused (nothing changes) while a later batch or a person has changed the same rows, or
+    members have been registered into households it created.
+    """
+    importer = IMPORTS[batch.kind]()
+    model = importer.model
+    with transaction.atomic():
+        _lock_imports()
+        batch = ImportBatch.objects.select_for_update().get(pk=batch.pk)
+        if batch.status != ImportBatch.Status.COMMITTED:
+            raise UndoRefused(_("Only an imported batch can be undone."))
+        changes = ImportRowChange.objects.filter(batch=batch)
+        later = ImportRowChange.objects.filter(
+            batch__kind=batch.kind,
+            batch__status=ImportBatch.Status.COMMITTED,
+            batch__committed_at__gt=batch.committed_at,
+            object_id__in=changes.values("object_id"),
+        )
+        if later.exists():
+            numbers = sorted(set(later.values_list("batch_id", flat=True)))
+            raise UndoRefused(
+                _("Later import(s) %(batches)s changed the same rows; undo those first.")
+                % {"batches": ", ".join(f"#{n}" for n in numbers)}
+            )
+        ids = changes.values("object_id")
+        if model is Household:
+            edited = Household.objects.filter(pk__in=ids, updated_at__gt=batch.committed_at).count()
+            if edited:
+                raise UndoRefused(_("%(n)d household(s) were edited after this import; undo is no longer possible.") % {"n": edited})
+            created = changes.filter(before__isnull=True).values("object_id")
+            used = Member.objects.filter(household_id__in=created).count()
+            if used:
+                raise UndoRefused(_("%(n)d member(s) are registered in households this import created; undo is no longer possible.") % {"n": used})
+        restore = list(changes.filter(before__isnull=False).values_list("object_id", "before"))
+        for start in range(0, len(restore), CHUNK):
+            objs = []
+            for pk, before in restore[start:start + CHUNK]:
+                obj = model(pk=pk, **importer.restore_values(before))
+                objs.append(obj)
+            model.objects.bulk_update(objs, list(importer.fields) + importer.stamp_fields(), batch_size=CHUNK)
+        model.objects.filter(pk__in=changes.filter(before__isnull=True).values("object_id")).delete()
+        batch.status = ImportBatch.Status.UNDONE
+        batch.undone_by = user
+        batch.undone_at = timezone.now()
+        batch.save()

@@ -1,0 +1,186 @@
+"""Running import batches: upload, check (in the request or by the task worker), confirm, undo.
+
+Status and counts live on the `ImportBatch`; progress while a batch runs lives in the
+"imports" cache, which the web server and the worker share.
+"""
+
+import io
+import logging
+
+from django.conf import settings
+from django.core.cache import caches
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from . import pipeline
+from .models import ImportBatch
+
+log = logging.getLogger(__name__)
+STAGES = {
+    "read": _("reading the file"),
+    "check": _("checking rows"),
+    "compare": _("comparing with the database"),
+    "write": _("writing"),
+}
+
+
+def progress_key(batch_id):
+    return f"import-progress-{batch_id}"
+
+
+def progress_reporter(batch_id):
+    cache = caches["imports"]
+
+    def report(stage, done, total):
+        cache.set(progress_key(batch_id), {"stage": stage, "done": done, "total": max(total or 0, done)}, 3600)
+
+    return report
+
+
+def get_progress(batch):
+    """{"stage", "label", "done", "total", "percent"} of a running batch, or None."""
+    state = caches["imports"].get(progress_key(batch.pk))
+    if not state or not batch.is_running:
+        return None
+    total = state["total"] or 0
+    percent = int(100 * state["done"] / total) if total else 0
+    return {**state, "label": STAGES.get(state["stage"], state["stage"]), "percent": min(percent, 100)}
+
+
+@transaction.atomic
+def create_batch(*, kind, uploaded, user, kelurahan=None):
+    """Store an uploaded file as a new batch, waiting to be checked."""
+    data = uploaded.read()
+    batch = ImportBatch(
+        kind=kind,
+        file_name=uploaded.name[:255],
+        file_size=len(data),
+        sha256=pipeline.checksum(data),
+        kelurahan_kode=kelurahan.kode if kelurahan else "",
+        created_by=user,
+    )
+    batch.file.save(uploaded.name, ContentFile(data), save=False)
+    batch.save()
+    return batch
+
+
+def runs_in_background(batch):
+    return batch.file_size > settings.KKMP_IMPORT_BACKGROUND_BYTES
+
+
+def start_validation(batch):
+    """Check the batch now, or hand it to the task worker when the file is large."""
+    if runs_in_background(batch):
+        from .tasks import validate_import
+
+        transaction.on_commit(lambda: validate_import.enqueue(batch.pk))
+    else:
+        validate_batch(batch)
+
+
+def start_commit(batch, user):
+    batch.status = ImportBatch.Status.COMMITTING
+    batch.save(update_fields=["status"])
+    if runs_in_background(batch):
+        from .tasks import commit_import
+
+        transaction.on_commit(lambda: commit_import.enqueue(batch.pk, user.pk))
+    else:
+        commit_batch(batch, user)
+
+
+def _read(batch):
+    with batch.file.open("rb") as fh:
+        return fh.read()
+
+
+def validate_batch(batch, progress=None):
+    """Check every row and compare with the database; store counts, preview and error file."""
+    progress = progress or progress_reporter(batch.pk)
+    batch.status = ImportBatch.Status.VALIDATING
+    batch.save(update_fields=["status"])
+    try:
+        data = _read(batch)
+        importer, parsed, plan = pipeline.analyse(batch, data, progress)
+    except pipeline.ImportFileError as exc:
+        _finish(batch, ImportBatch.Status.INVALID, str(exc))
+        return batch
+    except Exception:
+        log.exception("import batch %s: check failed", batch.pk)
+        _finish(batch, ImportBatch.Status.FAILED, _("The file could not be checked because of an internal error; nothing was imported."))
+        return batch
+    pipeline.summarise(batch, importer, parsed, plan)
+    if parsed.problems:
+        batch.error_file.save(f"kesalahan-impor-{batch.pk}.xlsx", ContentFile(error_report(batch, data, parsed.problems)), save=False)
+        _finish(batch, ImportBatch.Status.INVALID, _("%(n)d row(s) have errors; nothing will be imported. Correct the file and upload it again.") % {"n": batch.rows_invalid})
+    else:
+        _finish(batch, ImportBatch.Status.READY, "")
+    return batch
+
+
+def commit_batch(batch, user, progress=None):
+    """Write the batch in one transaction (it is checked again against today's database)."""
+    progress = progress or progress_reporter(batch.pk)
+    try:
+        parsed = pipeline.commit(batch, _read(batch), user, progress)
+    except pipeline.ImportFileError as exc:
+        _finish(batch, ImportBatch.Status.INVALID, str(exc))
+        return batch
+    except Exception:
+        log.exception("import batch %s: commit failed", batch.pk)
+        batch.refresh_from_db()
+        _finish(batch, ImportBatch.Status.FAILED, _("The import failed and was rolled back; nothing was imported. Try again, and tell the administrator if it happens again."))
+        return batch
+    if parsed.problems:
+        data = _read(batch)
+        batch.error_file.save(f"kesalahan-impor-{batch.pk}.xlsx", ContentFile(error_report(batch, data, parsed.problems)), save=False)
+        _finish(batch, ImportBatch.Status.INVALID, _("The database changed since the check and %(n)d row(s) are now invalid; nothing was imported.") % {"n": batch.rows_invalid})
+    else:
+        log.info("import batch %s committed: %s new, %s changed", batch.pk, batch.rows_new, batch.rows_updated)
+    return batch
+
+
+def undo_batch(batch, user):
+    pipeline.undo(batch, user)
+    log.info("import batch %s undone by %s", batch.pk, user.pk)
+
+
+def _finish(batch, status, message):
+    batch.status = status
+    batch.message = message
+    if status in (ImportBatch.Status.READY, ImportBatch.Status.INVALID) and not batch.validated_at:
+        batch.validated_at = timezone.now()
+    batch.save()
+    caches["imports"].delete(progress_key(batch.pk))
+
+
+def error_report(batch, data, problems):
+    """An XLSX with every invalid row as it was in the file, plus what is wrong with it."""
+    from openpyxl import Workbook
+
+    from kelurahan.resources import neutralise
+
+    by_row = {}
+    for problem in problems:
+        by_row.setdefault(problem.row, []).append(problem)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(_("Errors"))
+    try:
+        table = pipeline.read_table(data, batch.file_name)
+        headers = [pipeline.text(h) for h in table.headers]
+        rows = pipeline.data_rows(table)
+    except pipeline.ImportFileError:
+        headers, rows = [], iter(())
+    sheet.append([_("row"), _("what is wrong"), *[neutralise(h) for h in headers]])
+    file_level = by_row.pop(0, [])
+    for problem in file_level:
+        sheet.append([0, problem.message])
+    for number, cells in rows:
+        if number in by_row:
+            reasons = "; ".join(f"{p.column}: {p.message}" for p in by_row[number])
+            sheet.append([number, reasons, *[neutralise(pipeline.text(c)) for c in cells]])
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
