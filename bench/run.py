@@ -13,6 +13,7 @@ import resource
 import subprocess
 import sys
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,8 +50,12 @@ def households_file():
         for i in range(ROWS):
             kode = rng.choice(codes)
             region = kode.replace(".", "")[:6]
-            no_kk = f"{region}{rng.randint(1, 28):02d}{rng.randint(1, 12):02d}{rng.randint(10, 24):02d}{i % 9999 + 1:04d}"
-            nik = f"{region}{rng.randint(1, 28):02d}{rng.randint(1, 12):02d}{rng.randint(60, 99):02d}{i % 9999 + 1:04d}"
+            # (date, serial) from i: unique numbers, valid dates, no Excel damage
+            day_index, serial = divmod(i, 9999)
+            recorded = date(2010, 1, 1) + timedelta(days=day_index)
+            born = date(1960, 1, 1) + timedelta(days=day_index * 7)
+            no_kk = f"{region}{recorded:%d%m%y}{serial + 1:04d}"
+            nik = f"{region}{born:%d%m%y}{serial + 1:04d}"
             out.writerow([kode, no_kk, f"Kepala {i}", nik, f"Jl. Bench {i}", rng.randint(1, 50), ""])
     return path
 

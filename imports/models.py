@@ -81,12 +81,12 @@ class ImportRowChange(models.Model):
     Undo restores `before` exactly, or deletes what the batch created.
     """
 
-    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="changes")
+    # No database-level foreign key: a city import records 200,000 of these rows, and checking
+    # each against the batch at commit costs seconds. Batches are never deleted.
+    batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="changes", db_constraint=False)
     object_id = models.BigIntegerField()
     before = models.JSONField(null=True)
 
     class Meta:
-        indexes = [models.Index(fields=["object_id"], name="imports_change_object_idx")]
-        constraints = [
-            models.UniqueConstraint(fields=["batch", "object_id"], name="imports_importrowchange_once_per_batch")
-        ]
+        # Undo asks "did a later batch touch these objects?": object_id first.
+        indexes = [models.Index(fields=["object_id", "batch"], name="imports_change_object_batch")]

@@ -9,6 +9,7 @@ statements (`bulk_create`/`bulk_update` in batches), never one query per row.
 import csv
 import hashlib
 import io
+import json
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ from members.models import Household, Member, normalise_rt_rw
 
 from .models import ImportBatch, ImportRowChange
 
-CHUNK = 2000  # rows per database round trip
+CHUNK = 10_000  # rows per database round trip
 
 
 class ImportFileError(Exception):
@@ -312,6 +313,7 @@ class BaseImport:
 
     kind = None
     model = None
+    key_attnames = ()  # the natural key's columns
     fields = ()  # model fields written, in the order of the value tuples
     aliases = {}
     required = ()
@@ -402,6 +404,12 @@ class BaseImport:
 
     def write(self, plan, batch):
         """Write the plan (new and changed rows) and record each row for undo."""
+        if connection.vendor == "postgresql":
+            self.write_with_copy(plan, batch)
+        else:
+            self.write_with_orm(plan, batch)
+
+    def write_with_orm(self, plan, batch):
         now = timezone.now()
         total = len(plan.new) + len(plan.changed)
         done = 0
@@ -409,18 +417,20 @@ class BaseImport:
         for start in range(0, len(plan.new), CHUNK):
             objs = [self.build(key, values) for key, values in plan.new[start:start + CHUNK]]
             for obj in objs:
-                self.stamp(obj, now)
+                for name, value in self.stamps(now, new=True).items():
+                    setattr(obj, name, value)
             self.model.objects.bulk_create(objs, batch_size=CHUNK)
             changes += [ImportRowChange(batch=batch, object_id=obj.pk, before=None) for obj in objs]
             done += len(objs)
             self.progress("write", done, total)
-        update_fields = list(self.fields) + self.stamp_fields()
+        update_fields = list(self.fields) + list(self.stamps(now, new=False))
         for start in range(0, len(plan.changed), CHUNK):
             objs = []
             for key, pk, before, values in plan.changed[start:start + CHUNK]:
                 obj = self.build(key, values)
                 obj.pk = pk
-                self.stamp(obj, now)
+                for name, value in self.stamps(now, new=False).items():
+                    setattr(obj, name, value)
                 objs.append(obj)
                 changes.append(ImportRowChange(batch=batch, object_id=pk, before=self.snapshot(pk, before)))
             self.model.objects.bulk_update(objs, update_fields, batch_size=CHUNK)
@@ -428,11 +438,72 @@ class BaseImport:
             self.progress("write", done, total)
         ImportRowChange.objects.bulk_create(changes, batch_size=5000)
 
-    def stamp(self, obj, now):
-        pass
+    def write_with_copy(self, plan, batch):
+        """PostgreSQL: COPY the rows into a temporary table, then one INSERT and one UPDATE
+        (each recording the rows for undo), instead of a statement per batch of rows."""
+        now = timezone.now()
+        table = connection.ops.quote_name(self.model._meta.db_table)
+        changes_table = connection.ops.quote_name(ImportRowChange._meta.db_table)
+        new_stamps, changed_stamps = self.stamps(now, new=True), self.stamps(now, new=False)
+        staged = [*self.key_attnames, *self.fields]
+        total = len(plan.new) + len(plan.changed)
+        with connection.cursor() as cursor:
+            if plan.new:
+                cols = ", ".join(staged)
+                cursor.execute("DROP TABLE IF EXISTS import_new")
+                cursor.execute(f"CREATE TEMP TABLE import_new ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA")
+                _copy(cursor, "import_new", staged, ((*_key_parts(key), *values) for key, values in plan.new))
+                self.progress("write", len(plan.new) // 2, total)
+                stamp_cols = "".join(f", {c}" for c in new_stamps)
+                stamp_params = ", %s" * len(new_stamps)
+                cursor.execute(
+                    f"WITH created AS (INSERT INTO {table} ({cols}{stamp_cols}) "
+                    f"SELECT {cols}{stamp_params} FROM import_new RETURNING id) "
+                    f"INSERT INTO {changes_table} (batch_id, object_id, before) SELECT %s, id, NULL FROM created",
+                    [*new_stamps.values(), batch.pk],
+                )
+                self.progress("write", len(plan.new), total)
+            if plan.changed:
+                cursor.execute("DROP TABLE IF EXISTS import_changed")
+                cursor.execute(f"CREATE TEMP TABLE import_changed ON COMMIT DROP AS SELECT id, {', '.join(self.fields)} FROM {table} WITH NO DATA")
+                _copy(cursor, "import_changed", ["id", *self.fields], ((pk, *values) for _key, pk, _before, values in plan.changed))
+                assignments = ", ".join([*(f"{c} = s.{c}" for c in self.fields), *(f"{c} = %s" for c in changed_stamps)])
+                cursor.execute(f"UPDATE {table} t SET {assignments} FROM import_changed s WHERE t.id = s.id", list(changed_stamps.values()))
+                _copy(
+                    cursor,
+                    changes_table,
+                    ["batch_id", "object_id", "before"],
+                    ((batch.pk, pk, json.dumps(self.snapshot(pk, before))) for _key, pk, before, _values in plan.changed),
+                )
+                self.progress("write", total, total)
 
-    def stamp_fields(self):
-        return []
+    def stamps(self, now, *, new):
+        """Columns set by the import itself (timestamps), for new or for changed rows."""
+        return {}
+
+
+def _rows_where_in(model, columns, column, values):
+    """`SELECT columns FROM model WHERE column IN values`. On PostgreSQL one array parameter
+    (`= ANY(%s)`): the ORM's `__in` prepares each of thousands of values in Python."""
+    if connection.vendor != "postgresql":
+        return model.objects.filter(**{f"{column}__in": values}).values_list(*columns)
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(columns)} FROM {table} WHERE {column} = ANY(%s)", [list(values)])
+        return cursor.fetchall()
+
+
+def _key_parts(key):
+    return key if isinstance(key, tuple) else (key,)
+
+
+def _copy(cursor, table, columns, rows):
+    """COPY rows into a table. Every value is quoted, so an empty string stays a string; dates
+    and datetimes are written by str(), which PostgreSQL reads."""
+    buffer = io.StringIO()
+    csv.writer(buffer, quoting=csv.QUOTE_ALL).writerows(rows)
+    buffer.seek(0)
+    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
 
 
 HOUSEHOLD_ALIASES = {
@@ -466,6 +537,7 @@ class HouseholdImport(BaseImport):
 
     kind = ImportBatch.Kind.HOUSEHOLDS
     model = Household
+    key_attnames = ("no_kk",)
     fields = ("kelurahan_id", "head_name", "head_nik", "address", "rt", "rw")
     aliases = HOUSEHOLD_ALIASES
     required = ("kode_kelurahan", "no_kk")
@@ -486,68 +558,78 @@ class HouseholdImport(BaseImport):
         parsed = Parsed(layout=str(layout))
         label = columns.label
         heads_seen = {}
+        today = timezone.localdate()
+        records, rows_of, problems_out = parsed.records, parsed.rows, parsed.problems
+        # Column positions, read once: this loop runs for every row of a city file.
+        at = {name: columns.index.get(name) for name in self.aliases.values()}
+        i_kk, i_kel, i_name, i_nik = at["no_kk"], at["kode_kelurahan"], at["nama_kepala_keluarga"], at["nik_kepala_keluarga"]
+        i_addr, i_rt, i_rw, i_rel = at["alamat"], at["rt"], at["rw"], at["hubungan"]
+
+        def cell(row, i):
+            return row[i] if i is not None and i < len(row) else None
+
         for number, row in data_rows(table):
             parsed.rows_total += 1
             if parsed.rows_total % 5000 == 0:
                 self.progress("check", parsed.rows_total, table.estimated_rows)
             problems = []
 
-            raw_kk = columns.get(row, "no_kk")
-            kk = check_no_kk(raw_kk)
+            kk = check_no_kk(cell(row, i_kk), today=today, warnings=False)
             if kk.errors:
                 problems += [Problem(number, label("no_kk"), str(e)) for e in kk.errors]
-            raw_kel = columns.get(row, "kode_kelurahan")
+            raw_kel = cell(row, i_kel)
             kelurahan_id = self.kelurahan_id(raw_kel)
             if kelurahan_id is None:
                 problems.append(Problem(number, label("kode_kelurahan"), self.unknown_kelurahan(raw_kel)))
 
-            is_head = not per_person or normalise_name(text(columns.get(row, "hubungan"))) in HEAD_VALUES
-            name = text(columns.get(row, "nama_kepala_keluarga")) if is_head else ""
+            is_head = not per_person or normalise_name(text(cell(row, i_rel))) in HEAD_VALUES
+            name = text(cell(row, i_name)) if is_head else ""
             nik = ""
-            raw_nik = columns.get(row, "nik_kepala_keluarga")
-            if is_head and text(raw_nik):
-                nik_check = check_nik(raw_nik)
+            raw_nik = cell(row, i_nik)
+            if is_head and raw_nik not in (None, ""):
+                nik_check = check_nik(raw_nik, today=today, warnings=False)
                 if nik_check.errors:
                     problems += [Problem(number, label("nik_kepala_keluarga"), str(e)) for e in nik_check.errors]
                 nik = nik_check.value
             if len(name) > 150:
                 problems.append(Problem(number, label("nama_kepala_keluarga"), _("The name is longer than 150 characters.")))
-            address = text(columns.get(row, "alamat")) if is_head or not per_person else ""
+            address = text(cell(row, i_addr)) if is_head or not per_person else ""
             if len(address) > 255:
                 problems.append(Problem(number, label("alamat"), _("The address is longer than 255 characters.")))
-            rt, rw = normalise_rt_rw(columns.get(row, "rt")), normalise_rt_rw(columns.get(row, "rw"))
+            rt, rw = normalise_rt_rw(cell(row, i_rt)), normalise_rt_rw(cell(row, i_rw))
             for column, value in (("rt", rt), ("rw", rw)):
-                if value and not (value.isdigit() and len(value) == 3 and value != "000"):
+                if value and not (len(value) == 3 and value.isdigit() and value != "000"):
                     problems.append(Problem(number, label(column), _("RT/RW must be a number from 1 to 999 (given: %(value)s).") % {"value": value}))
 
             if problems:
-                parsed.problems += problems
+                problems_out += problems
                 continue
             key = kk.value
-            values = (kelurahan_id, name[:150], nik, address[:255], rt, rw)
+            values = (kelurahan_id, name, nik, address, rt, rw)
             if not per_person:
-                if key in parsed.records:
-                    parsed.problems.append(Problem(number, label("no_kk"), _("KK %(kk)s also appears on row %(row)s of this file.") % {"kk": key, "row": parsed.rows[key]}))
+                if key in records:
+                    problems_out.append(Problem(number, label("no_kk"), _("KK %(kk)s also appears on row %(row)s of this file.") % {"kk": key, "row": rows_of[key]}))
                     continue
-                parsed.records[key], parsed.rows[key] = values, number
+                records[key], rows_of[key] = values, number
                 continue
             # Per-person file: one household per KK, its details from the head's row.
-            if key not in parsed.records:
-                parsed.records[key], parsed.rows[key] = values, number
-            elif parsed.records[key][0] != kelurahan_id:
-                parsed.problems.append(Problem(number, label("kode_kelurahan"), _("KK %(kk)s is in another kelurahan on row %(row)s.") % {"kk": key, "row": parsed.rows[key]}))
+            if key not in records:
+                records[key], rows_of[key] = values, number
+            elif records[key][0] != kelurahan_id:
+                problems_out.append(Problem(number, label("kode_kelurahan"), _("KK %(kk)s is in another kelurahan on row %(row)s.") % {"kk": key, "row": rows_of[key]}))
                 continue
             if is_head:
                 if key in heads_seen:
-                    parsed.problems.append(Problem(number, label("hubungan"), _("KK %(kk)s already has a head of household on row %(row)s.") % {"kk": key, "row": heads_seen[key]}))
+                    problems_out.append(Problem(number, label("hubungan"), _("KK %(kk)s already has a head of household on row %(row)s.") % {"kk": key, "row": heads_seen[key]}))
                     continue
                 heads_seen[key] = number
-                parsed.records[key], parsed.rows[key] = values, number
-            elif not parsed.records[key][4] and rt:
-                old = parsed.records[key]
-                parsed.records[key] = (old[0], old[1], old[2], old[3], rt, rw)
+                old = records[key]
+                records[key], rows_of[key] = (kelurahan_id, name, nik, address, rt or old[4], rw or old[5]), number
+            elif not records[key][4] and rt:
+                old = records[key]
+                records[key] = (old[0], old[1], old[2], old[3], rt, rw)
         if per_person:
-            without_head = [k for k in parsed.records if k not in heads_seen]
+            without_head = [k for k in records if k not in heads_seen]
             if without_head:
                 parsed.warnings.append(
                     _("%(n)d KK have no row with the head of household; they are imported without a head's name and NIK.")
@@ -569,7 +651,7 @@ class HouseholdImport(BaseImport):
                 seen[nik] = key
 
     def existing(self, keys):
-        rows = Household.objects.filter(no_kk__in=keys).values_list("no_kk", "pk", "updated_at", *self.fields)
+        rows = _rows_where_in(Household, ["no_kk", "id", "updated_at", *self.fields], "no_kk", keys)
         found = {}
         for row in rows:
             self._updated_at[row[1]] = row[2]
@@ -586,7 +668,7 @@ class HouseholdImport(BaseImport):
         head_niks = {v[2]: k for k, v in parsed.records.items() if v[2]}
         niks = list(head_niks)
         for start in range(0, len(niks), CHUNK):
-            for nik, no_kk in Household.objects.filter(head_nik__in=niks[start:start + CHUNK]).values_list("head_nik", "no_kk"):
+            for nik, no_kk in _rows_where_in(Household, ["head_nik", "no_kk"], "head_nik", niks[start:start + CHUNK]):
                 key = head_niks[nik]
                 if no_kk != key and key not in bad:
                     bad[key] = Problem(parsed.rows[key], label("nik_kepala_keluarga"), _("This NIK is already the head of KK %(kk)s.") % {"kk": no_kk})
@@ -598,13 +680,8 @@ class HouseholdImport(BaseImport):
     def build(self, key, values):
         return Household(no_kk=key, **dict(zip(self.fields, values)))
 
-    def stamp(self, obj, now):
-        obj.updated_at = now
-        if obj.pk is None:
-            obj.created_at = now
-
-    def stamp_fields(self):
-        return ["updated_at"]
+    def stamps(self, now, *, new):
+        return {"created_at": now, "updated_at": now} if new else {"updated_at": now}
 
     def snapshot(self, pk, values):
         shown = super().snapshot(pk, values)
@@ -632,6 +709,7 @@ class HouseholdCountImport(BaseImport):
 
     kind = ImportBatch.Kind.HOUSEHOLD_COUNTS
     model = HouseholdCount
+    key_attnames = ("kelurahan_id", "as_of")
     fields = ("count", "source")
     aliases = COUNT_ALIASES
     required = ("kode_kelurahan", "jumlah_kk", "per_tanggal")
@@ -683,9 +761,8 @@ class HouseholdCountImport(BaseImport):
     def build(self, key, values):
         return HouseholdCount(kelurahan_id=key[0], as_of=key[1], **dict(zip(self.fields, values)))
 
-    def stamp(self, obj, now):
-        if obj.pk is None:
-            obj.created_at = now
+    def stamps(self, now, *, new):
+        return {"created_at": now} if new else {}
 
 
 IMPORTS = {cls.kind: cls for cls in (HouseholdImport, HouseholdCountImport)}
@@ -832,7 +909,7 @@ def undo(batch, user):
             for pk, before in restore[start:start + CHUNK]:
                 obj = model(pk=pk, **importer.restore_values(before))
                 objs.append(obj)
-            model.objects.bulk_update(objs, list(importer.fields) + importer.stamp_fields(), batch_size=CHUNK)
+            model.objects.bulk_update(objs, list(importer.fields) + [f for f in importer.stamps(None, new=False)], batch_size=CHUNK)
         model.objects.filter(pk__in=changes.filter(before__isnull=True).values("object_id")).delete()
         batch.status = ImportBatch.Status.UNDONE
         batch.undone_by = user

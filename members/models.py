@@ -16,7 +16,11 @@ RT_RW_HELP = _("Up to three digits; 7 and 007 are the same RT.")
 
 def normalise_rt_rw(value):
     """RT/RW numbers keep their meaning whether written `7`, `07` or `007`: store `007`."""
-    value = str(value or "").strip()
+    if isinstance(value, str) and len(value) == 3 and value.isdigit() and value != "000":
+        return value  # already normalised: the common case in large imports
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    value = str(value if value is not None else "").strip()
     if value.endswith(".0"):  # a number cell read from a spreadsheet
         value = value[:-2]
     if value.isdigit() and int(value) > 0 and len(value.lstrip("0")) <= 3:
@@ -53,7 +57,6 @@ class Household(models.Model):
         _("NIK of the head of household"),
         max_length=16,
         blank=True,
-        db_index=True,
         validators=[validate_nik],
     )
     address = models.CharField(_("address"), max_length=255, blank=True)
@@ -72,6 +75,9 @@ class Household(models.Model):
 
     class Meta:
         ordering = ["no_kk"]
+        # Equality lookups only (imports check a head is not head of another KK): a plain
+        # btree, without the LIKE index Django adds for db_index=True on a CharField.
+        indexes = [models.Index(fields=["head_nik"], name="members_household_head_nik")]
         verbose_name = _("household (KK)")
         verbose_name_plural = _("households (KK)")
 
