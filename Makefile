@@ -16,10 +16,13 @@ $(STAMP): requirements.txt
 
 install: $(STAMP)
 
+# The task worker (large imports) runs beside the web server and stops with it.
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_demo
 	@echo "KKMP Anggota: http://$(HOST):$(PORT)/  (admin: http://$(HOST):$(PORT)/admin/)"
+	trap 'kill 0' EXIT INT TERM; \
+	$(PY) manage.py db_worker --interval 1 & \
 	$(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install

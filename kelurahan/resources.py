@@ -7,7 +7,15 @@ from import_export import fields, resources
 from .models import HouseholdCount, Kelurahan
 
 
-class HouseholdCountResource(resources.ModelResource):
+class ExportResource(resources.ModelResource):
+    """Base of every export: each text cell goes through `neutralise`, so a name such as
+    `=HYPERLINK(...)` shows as text in Excel instead of running."""
+
+    def export_field(self, field, instance, **kwargs):
+        return neutralise(super().export_field(field, instance, **kwargs))
+
+
+class HouseholdCountResource(ExportResource):
     """Export of household counts, in the columns the import takes."""
 
     kode_kelurahan = fields.Field(attribute="kelurahan__kode", column_name="kode_kelurahan")
@@ -24,7 +32,7 @@ class HouseholdCountResource(resources.ModelResource):
         return HouseholdCount.objects.select_related("kelurahan")
 
 
-class KelurahanResource(resources.ModelResource):
+class KelurahanResource(ExportResource):
     """Export of the region list (the import is the `load_regions` command)."""
 
     kecamatan = fields.Field(attribute="kecamatan__nama", column_name="kecamatan")

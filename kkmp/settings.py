@@ -140,11 +140,9 @@ X_FRAME_OPTIONS = "DENY"
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 
 # --- Imports and exports --------------------------------------------------------------------
-IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-IMPORT_EXPORT_USE_TRANSACTIONS = True
-IMPORT_EXPORT_SKIP_ADMIN_LOG = True  # one log line per row would swamp the admin log
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Exports neutralise formulas with our own helper (kelurahan.resources.neutralise).
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 # Largest spreadsheet accepted by the import screens and commands, in megabytes.
 KKMP_IMPORT_MAX_UPLOAD_MB = env.int("KKMP_IMPORT_MAX_UPLOAD_MB", default=50)
 # An XLSX may not unpack to more than this (zip bombs), nor hold more data rows than this.

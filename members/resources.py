@@ -1,12 +1,14 @@
 """Spreadsheet exports of households and members, in the columns the imports take.
 (Imports are the `imports` app's.)"""
 
-from import_export import fields, resources, widgets
+from import_export import fields, widgets
+
+from kelurahan.resources import ExportResource
 
 from .models import Household, Member
 
 
-class HouseholdResource(resources.ModelResource):
+class HouseholdResource(ExportResource):
     kode_kelurahan = fields.Field(attribute="kelurahan__kode", column_name="kode_kelurahan")
     no_kk = fields.Field(attribute="no_kk", column_name="no_kk")
     nama_kepala_keluarga = fields.Field(attribute="head_name", column_name="nama_kepala_keluarga")
@@ -24,7 +26,7 @@ class HouseholdResource(resources.ModelResource):
         return Household.objects.select_related("kelurahan")
 
 
-class MemberResource(resources.ModelResource):
+class MemberResource(ExportResource):
     """Export of the register of members, with Indonesian column names like the imports.
     Personal data: the admin offers it to staff with the view permission only."""
 

@@ -114,3 +114,69 @@ def test_a_utf16_tab_separated_export_is_read(tmp_path, kelurahan_a):
     _out, err, exc = run(path)
     assert exc is None, err
     assert Household.objects.count() == 2
+
+
+SIAK = ["NO_KK", "NIK", "NAMA_LGKP", "STAT_HBKEL", "NO_RT", "NO_RW", "NAMA_KEL", "ALAMAT"]
+
+
+def test_a_siak_population_export_is_folded_into_one_household_per_kk(tmp_path, kelurahan_a):
+    people = [
+        [make_no_kk(1), make_nik(2, female=True), "SITI", "ISTRI", "4", "", "SEPINGGAN", ""],
+        [make_no_kk(1), make_nik(1), "BUDI", "KEPALA KELUARGA", "4", "", "SEPINGGAN", "JL. A"],
+        [make_no_kk(1), make_nik(3), "ANI", "ANAK", "4", "", "SEPINGGAN", ""],
+        [make_no_kk(2), make_nik(4), "JOKO", "1", "12", "", "Sepinggan", "JL. B"],
+    ]
+    out, err, exc = run(write_csv(tmp_path / "siak.csv", [SIAK, *people]))
+    assert exc is None, err
+    assert "baru: 2" in out
+    first = Household.objects.get(no_kk=make_no_kk(1))
+    assert (first.head_name, first.head_nik, first.address, first.rt) == ("BUDI", make_nik(1), "JL. A", "004")
+
+
+def test_two_heads_in_one_kk_are_an_error(tmp_path, kelurahan_a):
+    people = [
+        [make_no_kk(1), make_nik(1), "BUDI", "KEPALA KELUARGA", "4", "", "SEPINGGAN", ""],
+        [make_no_kk(1), make_nik(2), "JOKO", "KEPALA KELUARGA", "4", "", "SEPINGGAN", ""],
+    ]
+    _out, err, exc = run(write_csv(tmp_path / "siak.csv", [SIAK, *people]))
+    assert exc is not None
+    assert "baris 3, kolom STAT_HBKEL" in err
+    assert not Household.objects.exists()
+
+
+def test_a_kk_without_a_head_row_is_imported_with_a_warning(tmp_path, kelurahan_a):
+    people = [[make_no_kk(1), make_nik(2), "ANI", "ANAK", "4", "", "SEPINGGAN", ""]]
+    out, err, exc = run(write_csv(tmp_path / "siak.csv", [SIAK, *people]))
+    assert exc is None, err
+    assert "1 KK" in out
+    assert Household.objects.get().head_nik == ""
+
+
+def test_a_kk_already_registered_in_another_kelurahan_is_reported_not_moved(tmp_path, kelurahan_a, kelurahan_b):
+    from tests.factories import HouseholdFactory
+
+    HouseholdFactory(no_kk=make_no_kk(1), kelurahan=kelurahan_b)
+    _out, err, exc = run(write_csv(tmp_path / "kk.csv", [HEADER, *rows(2)]))
+    assert exc is not None
+    assert "Manggar" in err and "baris 2" in err
+    assert Household.objects.get(no_kk=make_no_kk(1)).kelurahan == kelurahan_b
+    assert Household.objects.count() == 1
+
+
+def test_a_head_nik_that_heads_another_kk_in_the_database_is_reported(tmp_path, kelurahan_a):
+    from tests.factories import HouseholdFactory
+
+    HouseholdFactory(no_kk=make_no_kk(99), kelurahan=kelurahan_a, head_nik=make_nik(1))
+    _out, err, exc = run(write_csv(tmp_path / "kk.csv", [HEADER, *rows(2)]))
+    assert exc is not None
+    assert make_no_kk(99) in err
+
+
+def test_a_file_without_kelurahan_needs_one_chosen(tmp_path, kelurahan_a):
+    header = ["no_kk", "nama_kepala_keluarga"]
+    path = write_csv(tmp_path / "kk.csv", [header, [make_no_kk(1), "Budi"]])
+    _out, _err, exc = run(path)
+    assert exc is not None and "kode_kelurahan" in str(exc)
+    out, err, exc = run(path, "--kelurahan", "Sepinggan")
+    assert exc is None, err
+    assert Household.objects.get().kelurahan == kelurahan_a

@@ -193,4 +193,4 @@ def test_the_admin_exports_members_with_indonesian_columns_and_no_formulas(admin
     response = admin_client_.post("/admin/members/member/export/", {"format": "0", "resource": "0", **fields})
     lines = response.content.decode().splitlines()
     assert lines[0] == "nomor_anggota,nik,nama,no_kk"
-    assert lines[1] == f"{member.member_number},{member.nik},CMD(),{member.household.no_kk}"
+    assert lines[1] == f"{member.member_number},{member.nik},'=CMD(),{member.household.no_kk}"
