@@ -66,3 +66,29 @@ def test_an_officer_registers_a_member_and_the_dashboard_count_rises(browser, li
     page.goto(f"{live_server.url}/")
     assert figure.inner_text() == "1"
     assert page.locator("[data-total] [data-figure=kk_terwakili]").inner_text() == "1"
+
+
+def test_an_admin_uploads_previews_and_confirms_an_import(browser, live_server, admin_user, kelurahan_a, tmp_path):
+    from members.models import Household
+    from tests.files import write_xlsx
+
+    header = ["kode_kelurahan", "no_kk", "nama_kepala_keluarga", "nik_kepala_keluarga", "alamat", "rt", "rw"]
+    rows = [["64.71.05.1002", make_no_kk(i), f"Kepala {i}", make_nik(i), "Jl. Mawar", "7", ""] for i in (1, 2, 3)]
+    path = write_xlsx(tmp_path / "keluarga.xlsx", [header, *rows], text_columns=("B", "D"))
+
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{live_server.url}/masuk/")
+    page.fill("#id_username", admin_user.username)
+    page.fill("#id_password", "rahasia-uji-123")
+    page.click("main button[type=submit]")
+    page.goto(f"{live_server.url}/impor/baru/")
+    page.select_option("#id_kind", "households")
+    page.set_input_files("#id_file", str(path))
+    page.click("main button[type=submit]")
+
+    assert page.locator("[data-count=new]").inner_text() == "3"
+    assert page.locator("[data-status]").get_attribute("data-status") == "ready"
+    assert Household.objects.count() == 0
+    page.click("form[action$='/impor/'] button")
+    assert page.locator("[data-status]").get_attribute("data-status") == "committed"
+    assert Household.objects.count() == 3
