@@ -323,7 +323,6 @@ class BaseImport:
         self.default_kelurahan = default_kelurahan
         self.progress = progress
         self._kelurahan = {}
-        self._updated_at = {}
 
     # -- helpers for subclasses
     def kelurahan_id(self, value):
@@ -370,34 +369,43 @@ class BaseImport:
         """{key: (id, values)} for the keys already in the database."""
         raise NotImplementedError
 
-    def database_problems(self, parsed, existing):
-        return []
-
     def build(self, key, values):
         raise NotImplementedError
 
     def plan(self, parsed):
-        existing = {}
+        """Compare the file with the database, a chunk of keys at a time (so only one chunk of
+        database rows is in memory), and sort every row into new, changed or unchanged."""
+        plan = Plan()
         keys = list(parsed.records)
         for start in range(0, len(keys), CHUNK):
-            existing.update(self.existing(keys[start:start + CHUNK]))
+            chunk = keys[start:start + CHUNK]
+            existing = self.existing(chunk)
+            parsed.problems += self.database_problems(parsed, chunk, existing)
+            for key in chunk:
+                values = parsed.records.get(key)
+                if values is None:  # dropped because of a database problem
+                    continue
+                found = existing.get(key)
+                if found is None:
+                    plan.new.append((key, values))
+                elif found[1] == values:
+                    plan.unchanged += 1
+                else:
+                    plan.changed.append((key, found[0], self.snapshot(found[1], found[2]), values))
             self.progress("compare", min(start + CHUNK, len(keys)), len(keys))
-        parsed.problems += self.database_problems(parsed, existing)
-        plan = Plan()
-        for key, values in parsed.records.items():
-            if key not in existing:
-                plan.new.append((key, values))
-                continue
-            pk, before = existing[key]
-            if before == values:
-                plan.unchanged += 1
-            else:
-                plan.changed.append((key, pk, before, values))
         return plan
 
-    def snapshot(self, pk, values):
-        """What undo needs to restore a row: its values, JSON-serialisable."""
-        return {name: (v.isoformat() if isinstance(v, date) else v) for name, v in zip(self.fields, values)}
+    def database_problems(self, parsed, keys, existing):
+        """Problems only the database can show (a key registered elsewhere...). The rows with
+        a problem are removed from `parsed.records`."""
+        return []
+
+    def snapshot(self, values, extra=None):
+        """What undo needs to restore a row: its values (and `extra` columns), JSON-serialisable."""
+        shown = {name: (v.isoformat() if isinstance(v, date) else v) for name, v in zip(self.fields, values)}
+        for name, value in (extra or {}).items():
+            shown[name] = value.isoformat() if isinstance(value, (date, datetime)) else value
+        return shown
 
     def restore_values(self, before):
         return before
@@ -432,7 +440,7 @@ class BaseImport:
                 for name, value in self.stamps(now, new=False).items():
                     setattr(obj, name, value)
                 objs.append(obj)
-                changes.append(ImportRowChange(batch=batch, object_id=pk, before=self.snapshot(pk, before)))
+                changes.append(ImportRowChange(batch=batch, object_id=pk, before=before))
             self.model.objects.bulk_update(objs, update_fields, batch_size=CHUNK)
             done += len(objs)
             self.progress("write", done, total)
@@ -473,7 +481,7 @@ class BaseImport:
                     cursor,
                     changes_table,
                     ["batch_id", "object_id", "before"],
-                    ((batch.pk, pk, json.dumps(self.snapshot(pk, before))) for _key, pk, before, _values in plan.changed),
+                    ((batch.pk, pk, json.dumps(before)) for _key, pk, before, _values in plan.changed),
                 )
                 self.progress("write", total, total)
 
@@ -652,20 +660,20 @@ class HouseholdImport(BaseImport):
 
     def existing(self, keys):
         rows = _rows_where_in(Household, ["no_kk", "id", "updated_at", *self.fields], "no_kk", keys)
-        found = {}
-        for row in rows:
-            self._updated_at[row[1]] = row[2]
-            found[row[0]] = (row[1], tuple(row[3:]))
-        return found
+        return {row[0]: (row[1], tuple(row[3:]), {"updated_at": row[2]}) for row in rows}
 
-    def database_problems(self, parsed, existing):
+    def database_problems(self, parsed, keys, existing):
         label = getattr(self, "label", str)
         bad = {}  # key -> problem; a row with a problem is not written
-        names = dict(Kelurahan.objects.filter(pk__in={v[0] for _pk, v in existing.values()}).values_list("pk", "nama"))
-        for key, (_pk, before) in existing.items():
-            if before[0] != parsed.records[key][0]:
-                bad[key] = Problem(parsed.rows[key], label("no_kk"), _("KK %(kk)s is already registered in kelurahan %(kelurahan)s; moving a household is done in the admin, not by import.") % {"kk": key, "kelurahan": names.get(before[0], before[0])})
-        head_niks = {v[2]: k for k, v in parsed.records.items() if v[2]}
+        moved = [(key, found[1][0]) for key, found in existing.items() if found[1][0] != parsed.records[key][0]]
+        names = dict(Kelurahan.objects.filter(pk__in={k for _key, k in moved}).values_list("pk", "nama")) if moved else {}
+        for key, before_kelurahan in moved:
+            bad[key] = Problem(parsed.rows[key], label("no_kk"), _("KK %(kk)s is already registered in kelurahan %(kelurahan)s; moving a household is done in the admin, not by import.") % {"kk": key, "kelurahan": names.get(before_kelurahan, before_kelurahan)})
+        head_niks = {}
+        for key in keys:
+            values = parsed.records.get(key)
+            if values and values[2]:
+                head_niks[values[2]] = key
         niks = list(head_niks)
         for start in range(0, len(niks), CHUNK):
             for nik, no_kk in _rows_where_in(Household, ["head_nik", "no_kk"], "head_nik", niks[start:start + CHUNK]):
@@ -682,12 +690,6 @@ class HouseholdImport(BaseImport):
 
     def stamps(self, now, *, new):
         return {"created_at": now, "updated_at": now} if new else {"updated_at": now}
-
-    def snapshot(self, pk, values):
-        shown = super().snapshot(pk, values)
-        if pk in self._updated_at:
-            shown["updated_at"] = self._updated_at[pk].isoformat()
-        return shown
 
     def restore_values(self, before):
         before = dict(before)
@@ -756,7 +758,7 @@ class HouseholdCountImport(BaseImport):
         kelurahan_ids = {k for k, _d in keys}
         rows = HouseholdCount.objects.filter(kelurahan_id__in=kelurahan_ids).values_list("kelurahan_id", "as_of", "pk", *self.fields)
         wanted = set(keys)
-        return {(r[0], r[1]): (r[2], tuple(r[3:])) for r in rows if (r[0], r[1]) in wanted}
+        return {(r[0], r[1]): (r[2], tuple(r[3:]), None) for r in rows if (r[0], r[1]) in wanted}
 
     def build(self, key, values):
         return HouseholdCount(kelurahan_id=key[0], as_of=key[1], **dict(zip(self.fields, values)))
@@ -789,6 +791,7 @@ def analyse(batch, data, progress=no_progress):
     progress("check", 0, table.estimated_rows)
     parsed = importer.parse(table)
     plan = importer.plan(parsed)
+    parsed.records = {}  # the plan holds what is written; free the rest before writing
     parsed.problems.sort(key=lambda p: (p.row, p.column))
     return importer, parsed, plan
 
@@ -807,7 +810,8 @@ def summarise(batch, importer, parsed, plan):
     names = dict(Kelurahan.objects.filter(pk__in=_kelurahan_ids(importer, plan)).values_list("pk", "nama"))
 
     def show(key, values):
-        shown = importer.snapshot(None, values)
+        shown = dict(values) if isinstance(values, dict) else importer.snapshot(values)
+        shown.pop("updated_at", None)
         if "kelurahan_id" in shown:
             shown["kelurahan_id"] = names.get(shown["kelurahan_id"], shown["kelurahan_id"])
         return {"key": _key_text(key, names), **shown}
@@ -827,7 +831,7 @@ def summarise(batch, importer, parsed, plan):
 
 def _kelurahan_ids(importer, plan):
     if "kelurahan_id" in importer.fields:
-        return {v[0] for _k, v in plan.new[:PREVIEW_ROWS]} | {v[0] for _k, _p, b, v in plan.changed[:PREVIEW_ROWS]} | {b[0] for _k, _p, b, _v in plan.changed[:PREVIEW_ROWS]}
+        return {v[0] for _k, v in plan.new[:PREVIEW_ROWS]} | {v[0] for _k, _p, b, v in plan.changed[:PREVIEW_ROWS]} | {b["kelurahan_id"] for _k, _p, b, _v in plan.changed[:PREVIEW_ROWS]}
     return {k[0] for k, _v in plan.new[:PREVIEW_ROWS]} | {k[0] for k, _p, _b, _v in plan.changed[:PREVIEW_ROWS]}
 
 
