@@ -304,7 +304,7 @@ class Parsed:
 @dataclass
 class Plan:
     new: list = field(default_factory=list)  # (key, values)
-    changed: list = field(default_factory=list)  # (key, id, before values, after values)
+    changed: list = field(default_factory=list)  # (key, id, snapshot before, values after)
     unchanged: int = 0
 
 
@@ -365,7 +365,6 @@ class BaseImport:
     def parse(self, table):
         raise NotImplementedError
 
-
     def build(self, key, values):
         raise NotImplementedError
 
@@ -378,7 +377,7 @@ class BaseImport:
         total, done = len(parsed.records), 0
         for existing in self.existing(list(parsed.records)):
             parsed.problems += self.database_problems(parsed, existing)
-            for key, (pk, before, extra) in existing.items():
+            for key, (pk, before) in existing.items():
                 values = parsed.records.get(key)
                 if values is None:  # dropped because of a database problem
                     continue
@@ -386,14 +385,14 @@ class BaseImport:
                 if before == values:
                     plan.unchanged += 1
                 else:
-                    plan.changed.append((key, pk, self.snapshot(before, extra), values))
+                    plan.changed.append((key, pk, self.snapshot(before), values))
             done += len(existing)
             self.progress("compare", done, total)
         plan.new = [(key, values) for key, values in parsed.records.items() if key not in found]
         return plan
 
     def existing(self, keys):
-        """Yield {key: (id, values, extra)} for the keys already in the database, in batches."""
+        """Yield {key: (id, values)} for the keys already in the database, in batches."""
         raise NotImplementedError
 
     def key_problems(self, parsed):
@@ -404,12 +403,9 @@ class BaseImport:
         """Problems with rows that already exist (removed from `parsed.records`)."""
         return []
 
-    def snapshot(self, values, extra=None):
-        """What undo needs to restore a row: its values (and `extra` columns), JSON-serialisable."""
-        shown = {name: (v.isoformat() if isinstance(v, date) else v) for name, v in zip(self.fields, values)}
-        for name, value in (extra or {}).items():
-            shown[name] = value.isoformat() if isinstance(value, (date, datetime)) else value
-        return shown
+    def snapshot(self, values):
+        """What undo needs to restore a row: its values, JSON-serialisable."""
+        return {name: (v.isoformat() if isinstance(v, date) else v) for name, v in zip(self.fields, values)}
 
     def restore_values(self, before):
         return before
@@ -678,7 +674,7 @@ class HouseholdImport(BaseImport):
 
     def existing(self, keys):
         for rows in rows_matching(Household, ["no_kk", "id", *self.fields], "no_kk", keys):
-            yield {row[0]: (row[1], tuple(row[2:]), None) for row in rows}
+            yield {row[0]: (row[1], tuple(row[2:])) for row in rows}
 
     def plan(self, parsed):
         plan = super().plan(parsed)
@@ -691,7 +687,11 @@ class HouseholdImport(BaseImport):
         return plan
 
     def database_problems(self, parsed, existing):
-        moved = {key: found[1][0] for key, found in existing.items() if key in parsed.records and found[1][0] != parsed.records[key][0]}
+        moved = {
+            key: before[0]
+            for key, (_pk, before) in existing.items()
+            if key in parsed.records and before[0] != parsed.records[key][0]
+        }
         if not moved:
             return []
         names = dict(Kelurahan.objects.filter(pk__in=set(moved.values())).values_list("pk", "nama"))
@@ -785,7 +785,7 @@ class HouseholdCountImport(BaseImport):
         kelurahan_ids = {k for k, _d in keys}
         wanted = set(keys)
         for rows in rows_matching(HouseholdCount, ["kelurahan_id", "as_of", "id", *self.fields], "kelurahan_id", kelurahan_ids):
-            yield {(r[0], r[1]): (r[2], tuple(r[3:]), None) for r in rows if (r[0], r[1]) in wanted}
+            yield {(r[0], r[1]): (r[2], tuple(r[3:])) for r in rows if (r[0], r[1]) in wanted}
 
     def build(self, key, values):
         return HouseholdCount(kelurahan_id=key[0], as_of=key[1], **dict(zip(self.fields, values)))
