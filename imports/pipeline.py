@@ -211,13 +211,20 @@ def data_rows(table):
     """The table's non-blank rows, cells stripped, stopping at the row limit."""
     limit = settings.KKMP_IMPORT_MAX_ROWS
     count = 0
+    text_only = table.file_type == "CSV"  # every cell a str: strip and test in C
     for number, row in table.rows:
-        if not any(cell not in (None, "") and str(cell).strip() for cell in row):
-            continue
+        if text_only:
+            if not "".join(row).strip():
+                continue
+            cells = list(map(str.strip, row))
+        else:
+            if not any(cell not in (None, "") and str(cell).strip() for cell in row):
+                continue
+            cells = [c.strip() if isinstance(c, str) else c for c in row]
         count += 1
         if count > limit:
             raise ImportFileError(_("The file has more than %(max)s data rows.") % {"max": f"{limit:,}"})
-        yield number, [c.strip() if isinstance(c, str) else c for c in row]
+        yield number, cells
 
 
 # --- Cell values --------------------------------------------------------------------------
@@ -303,9 +310,15 @@ class Parsed:
 
 @dataclass
 class Plan:
-    new: list = field(default_factory=list)  # (key, values)
+    new: list = field(default_factory=list)  # (key, values); only a sample when `staged`
     changed: list = field(default_factory=list)  # (key, id, snapshot before, values after)
     unchanged: int = 0
+    staged: bool = False  # PostgreSQL: every checked row is in the temporary table import_rows
+    staged_new: int = 0
+
+    @property
+    def new_count(self):
+        return self.staged_new if self.staged else len(self.new)
 
 
 class BaseImport:
@@ -454,23 +467,29 @@ class BaseImport:
         changes_table = connection.ops.quote_name(ImportRowChange._meta.db_table)
         new_stamps, changed_stamps = self.stamps(now, new=True), self.stamps(now, new=False)
         staged = [*self.key_attnames, *self.fields]
-        total = len(plan.new) + len(plan.changed)
+        total = plan.new_count + len(plan.changed)
         with connection.cursor() as cursor:
-            if plan.new:
+            if plan.new_count:
                 cols = ", ".join(staged)
-                cursor.execute("DROP TABLE IF EXISTS import_new")
-                cursor.execute(f"CREATE TEMP TABLE import_new ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA")
-                _copy(cursor, "import_new", staged, ((*_key_parts(key), *values) for key, values in plan.new))
-                self.progress("write", len(plan.new) // 2, total)
+                if plan.staged:  # the new rows are those of import_rows not yet in the table
+                    key = self.key_attnames[0]
+                    source = f"import_rows s WHERE NOT EXISTS (SELECT 1 FROM {table} t WHERE t.{key} = s.{key})"
+                else:
+                    cursor.execute("DROP TABLE IF EXISTS import_new")
+                    cursor.execute(f"CREATE TEMP TABLE import_new ON COMMIT DROP AS SELECT {cols} FROM {table} WITH NO DATA")
+                    _copy(cursor, "import_new", staged, ((*_key_parts(key), *values) for key, values in plan.new))
+                    source = "import_new s"
+                self.progress("write", plan.new_count // 2, total)
                 stamp_cols = "".join(f", {c}" for c in new_stamps)
                 stamp_params = ", %s" * len(new_stamps)
+                selected = ", ".join(f"s.{c}" for c in staged)
                 cursor.execute(
                     f"WITH created AS (INSERT INTO {table} ({cols}{stamp_cols}) "
-                    f"SELECT {cols}{stamp_params} FROM import_new RETURNING id) "
+                    f"SELECT {selected}{stamp_params} FROM {source} RETURNING id) "
                     f"INSERT INTO {changes_table} (batch_id, object_id, before) SELECT %s, id, NULL FROM created",
                     [*new_stamps.values(), batch.pk],
                 )
-                self.progress("write", len(plan.new), total)
+                self.progress("write", plan.new_count, total)
             if plan.changed:
                 cursor.execute("DROP TABLE IF EXISTS import_changed")
                 cursor.execute(f"CREATE TEMP TABLE import_changed ON COMMIT DROP AS SELECT id, {', '.join(self.fields)} FROM {table} WITH NO DATA")
@@ -677,6 +696,8 @@ class HouseholdImport(BaseImport):
             yield {row[0]: (row[1], tuple(row[2:])) for row in rows}
 
     def plan(self, parsed):
+        if connection.vendor == "postgresql":
+            return self.plan_in_database(parsed)
         plan = super().plan(parsed)
         # Undo restores `updated_at` exactly too; read it for the changed rows only.
         changed = {pk: before for _key, pk, before, _values in plan.changed}
@@ -684,6 +705,64 @@ class HouseholdImport(BaseImport):
             pks = list(changed)[start:start + CHUNK]
             for pk, updated_at in Household.objects.filter(pk__in=pks).values_list("pk", "updated_at"):
                 changed[pk]["updated_at"] = updated_at.isoformat()
+        return plan
+
+    def plan_in_database(self, parsed):
+        """PostgreSQL: COPY the checked rows into a temporary table `import_rows` once and let
+        the database find the conflicts, the changed rows and the new ones; `write` then
+        inserts straight from that table."""
+        table = connection.ops.quote_name(Household._meta.db_table)
+        columns = ["no_kk", *self.fields]
+        fields = ", ".join(self.fields)
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS import_rows")
+            cursor.execute(f"CREATE TEMP TABLE import_rows AS SELECT {', '.join(columns)} FROM {table} WITH NO DATA")
+            _copy(cursor, "import_rows", columns, ((key, *values) for key, values in parsed.records.items()))
+            cursor.execute("CREATE UNIQUE INDEX ON import_rows (no_kk)")
+            cursor.execute("ANALYZE import_rows")
+            self.progress("compare", len(parsed.records) // 3, len(parsed.records))
+
+            bad = {}
+            cursor.execute(
+                f"SELECT s.no_kk, h.no_kk FROM import_rows s JOIN {table} h ON h.head_nik = s.head_nik "
+                "WHERE s.head_nik <> '' AND h.no_kk <> s.no_kk"
+            )
+            for key, other in cursor.fetchall():
+                bad[key] = Problem(parsed.rows[key], self.label("nik_kepala_keluarga"), _("This NIK is already the head of KK %(kk)s.") % {"kk": other})
+            cursor.execute(
+                f"SELECT s.no_kk, k.nama FROM import_rows s JOIN {table} h ON h.no_kk = s.no_kk "
+                "JOIN kelurahan_kelurahan k ON k.id = h.kelurahan_id WHERE h.kelurahan_id <> s.kelurahan_id"
+            )
+            for key, name in cursor.fetchall():
+                bad.setdefault(key, Problem(parsed.rows[key], self.label("no_kk"), _("KK %(kk)s is already registered in kelurahan %(kelurahan)s; moving a household is done in the admin, not by import.") % {"kk": key, "kelurahan": name}))
+            if bad:
+                cursor.execute("DELETE FROM import_rows WHERE no_kk = ANY(%s)", [list(bad)])
+                for key in bad:
+                    parsed.records.pop(key, None)
+                parsed.problems += list(bad.values())
+            self.progress("compare", 2 * len(parsed.records) // 3, len(parsed.records))
+
+            plan = Plan(staged=True)
+            cursor.execute(
+                f"SELECT h.no_kk, h.id, h.updated_at, {', '.join('h.' + f for f in self.fields)} "
+                f"FROM import_rows s JOIN {table} h ON h.no_kk = s.no_kk "
+                f"WHERE ({', '.join('h.' + f for f in self.fields)}) IS DISTINCT FROM ({', '.join('s.' + f for f in self.fields)})"
+            )
+            for key, pk, updated_at, *before in cursor.fetchall():
+                snapshot = self.snapshot(before)
+                snapshot["updated_at"] = updated_at.isoformat()
+                plan.changed.append((key, pk, snapshot, parsed.records[key]))
+            cursor.execute(f"SELECT count(*) FROM import_rows s JOIN {table} h ON h.no_kk = s.no_kk")
+            existing = cursor.fetchone()[0]
+            plan.unchanged = existing - len(plan.changed)
+            plan.staged_new = len(parsed.records) - existing
+            cursor.execute(
+                f"SELECT no_kk, {fields} FROM import_rows s WHERE NOT EXISTS "
+                f"(SELECT 1 FROM {table} h WHERE h.no_kk = s.no_kk) LIMIT %s",
+                [PREVIEW_ROWS],
+            )
+            plan.new = [(row[0], tuple(row[1:])) for row in cursor.fetchall()]
+        self.progress("compare", len(parsed.records), len(parsed.records))
         return plan
 
     def database_problems(self, parsed, existing):
@@ -810,9 +889,17 @@ def importer_for(batch, progress=no_progress):
     return IMPORTS[batch.kind](default_kelurahan=default, progress=progress)
 
 
+def drop_staging():
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS import_rows")
+
+
 def analyse(batch, data, progress=no_progress):
     """Read, check and compare a file with the database, writing nothing.
-    Returns (importer, parsed, plan); raises ImportFileError for file-level problems."""
+    Returns (importer, parsed, plan); raises ImportFileError for file-level problems.
+    On PostgreSQL the checked rows stay in the temporary table `import_rows` for `write`
+    (call `drop_staging()` when done)."""
     importer = importer_for(batch, progress)
     table = read_table(data, batch.file_name)
     progress("check", 0, table.estimated_rows)
@@ -830,7 +917,7 @@ def summarise(batch, importer, parsed, plan):
     """Store the counts and a preview (changed rows before/after, first problems) on the batch."""
     batch.layout = parsed.layout
     batch.rows_total = parsed.rows_total
-    batch.rows_new = len(plan.new)
+    batch.rows_new = plan.new_count
     batch.rows_updated = len(plan.changed)
     batch.rows_unchanged = plan.unchanged
     batch.rows_invalid = len({p.row for p in parsed.problems})
@@ -886,8 +973,10 @@ def commit(batch, data, user, progress=no_progress):
         importer, parsed, plan = analyse(batch, data, progress)
         summarise(batch, importer, parsed, plan)
         if parsed.problems:
+            drop_staging()
             return parsed
         importer.write(plan, batch)
+        drop_staging()
         batch.status = ImportBatch.Status.COMMITTED
         batch.committed_by = user
         batch.committed_at = timezone.now()

@@ -112,6 +112,7 @@ def validate_batch(batch, progress=None):
         _finish(batch, ImportBatch.Status.FAILED, _("The file could not be checked because of an internal error; nothing was imported."))
         return batch
     pipeline.summarise(batch, importer, parsed, plan)
+    pipeline.drop_staging()
     if parsed.problems:
         batch.error_file.save(f"kesalahan-impor-{batch.pk}.xlsx", ContentFile(error_report(batch, data, parsed.problems)), save=False)
         _finish(batch, ImportBatch.Status.INVALID, _("%(n)d row(s) have errors; nothing will be imported. Correct the file and upload it again.") % {"n": batch.rows_invalid})

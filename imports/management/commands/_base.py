@@ -44,6 +44,7 @@ class ImportCommand(BaseCommand):
             if options["dry_run"]:
                 importer, parsed, plan = pipeline.analyse(batch, data, progress)
                 pipeline.summarise(batch, importer, parsed, plan)
+                pipeline.drop_staging()
             else:
                 batch.created_by = self._user(options["username"])
                 batch.file.save(path.name, ContentFile(data), save=False)
