@@ -33,7 +33,7 @@ class UploadForm(forms.Form):
         value = self.cleaned_data["kelurahan"].strip()
         if not value:
             return None
-        matches = list(Kelurahan.objects.matching(value)[:2])
-        if len(matches) != 1:
+        kelurahan = Kelurahan.objects.named(value)
+        if kelurahan is None:
             raise forms.ValidationError(_("No single kelurahan matches '%(value)s'.") % {"value": value})
-        return matches[0]
+        return kelurahan

@@ -22,7 +22,10 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from kelurahan.models import HouseholdCount, Kelurahan, normalise_name
-from members.identity import check_nik, check_no_kk, looks_like_excel_number, normalise_number
+from members.identity import (
+    check_nik,
+    check_no_kk,
+)
 from members.models import Household, Member, normalise_rt_rw
 
 from .models import ImportBatch, ImportRowChange
@@ -344,8 +347,8 @@ class BaseImport:
         if not value:
             return self.default_kelurahan.pk if self.default_kelurahan else None
         if value not in self._kelurahan:
-            matches = list(Kelurahan.objects.matching(value).values_list("pk", flat=True)[:2])
-            self._kelurahan[value] = matches[0] if len(matches) == 1 else None
+            found = Kelurahan.objects.named(value)
+            self._kelurahan[value] = found.pk if found else None
         return self._kelurahan[value]
 
     def unknown_kelurahan(self, value):

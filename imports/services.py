@@ -105,19 +105,19 @@ def validate_batch(batch, progress=None):
         data = _read(batch)
         importer, parsed, plan = pipeline.analyse(batch, data, progress)
     except pipeline.ImportFileError as exc:
-        _finish(batch, ImportBatch.Status.INVALID, str(exc))
+        finish(batch, ImportBatch.Status.INVALID, str(exc))
         return batch
     except Exception:
         log.exception("import batch %s: check failed", batch.pk)
-        _finish(batch, ImportBatch.Status.FAILED, _("The file could not be checked because of an internal error; nothing was imported."))
+        finish(batch, ImportBatch.Status.FAILED, _("The file could not be checked because of an internal error; nothing was imported."))
         return batch
     pipeline.summarise(batch, importer, parsed, plan)
     pipeline.drop_staging()
     if parsed.problems:
         batch.error_file.save(f"kesalahan-impor-{batch.pk}.xlsx", ContentFile(error_report(batch, data, parsed.problems)), save=False)
-        _finish(batch, ImportBatch.Status.INVALID, _("%(n)d row(s) have errors; nothing will be imported. Correct the file and upload it again.") % {"n": batch.rows_invalid})
+        finish(batch, ImportBatch.Status.INVALID, _("%(n)d row(s) have errors; nothing will be imported. Correct the file and upload it again.") % {"n": batch.rows_invalid})
     else:
-        _finish(batch, ImportBatch.Status.READY, "")
+        finish(batch, ImportBatch.Status.READY, "")
     return batch
 
 
@@ -127,17 +127,17 @@ def commit_batch(batch, user, progress=None):
     try:
         parsed = pipeline.commit(batch, _read(batch), user, progress)
     except pipeline.ImportFileError as exc:
-        _finish(batch, ImportBatch.Status.INVALID, str(exc))
+        finish(batch, ImportBatch.Status.INVALID, str(exc))
         return batch
     except Exception:
         log.exception("import batch %s: commit failed", batch.pk)
         batch.refresh_from_db()
-        _finish(batch, ImportBatch.Status.FAILED, _("The import failed and was rolled back; nothing was imported. Try again, and tell the administrator if it happens again."))
+        finish(batch, ImportBatch.Status.FAILED, _("The import failed and was rolled back; nothing was imported. Try again, and tell the administrator if it happens again."))
         return batch
     if parsed.problems:
         data = _read(batch)
         batch.error_file.save(f"kesalahan-impor-{batch.pk}.xlsx", ContentFile(error_report(batch, data, parsed.problems)), save=False)
-        _finish(batch, ImportBatch.Status.INVALID, _("The database changed since the check and %(n)d row(s) are now invalid; nothing was imported.") % {"n": batch.rows_invalid})
+        finish(batch, ImportBatch.Status.INVALID, _("The database changed since the check and %(n)d row(s) are now invalid; nothing was imported.") % {"n": batch.rows_invalid})
     else:
         log.info("import batch %s committed: %s new, %s changed", batch.pk, batch.rows_new, batch.rows_updated)
     return batch
@@ -148,7 +148,7 @@ def undo_batch(batch, user):
     log.info("import batch %s undone by %s", batch.pk, user.pk)
 
 
-def _finish(batch, status, message):
+def finish(batch, status, message):
     batch.status = status
     batch.message = message
     if status in (ImportBatch.Status.READY, ImportBatch.Status.INVALID) and not batch.validated_at:

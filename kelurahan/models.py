@@ -169,6 +169,11 @@ class KelurahanQuerySet(models.QuerySet):
             return self.none()
         return self.filter(Q(kode=text) | Q(name_key=key) | Q(alias_keys__contains=f"|{key}|"))
 
+    def named(self, text):
+        """The one kelurahan `text` names (see `matching`), or None when none or several do."""
+        matches = list(self.matching(text)[:2])
+        return matches[0] if len(matches) == 1 else None
+
 
 class Kelurahan(models.Model):
     """A kelurahan (urban village) or desa: one Koperasi Kelurahan Merah Putih each."""

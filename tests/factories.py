@@ -5,7 +5,13 @@ from datetime import date
 import factory
 from django.contrib.auth import get_user_model
 
-from kelurahan.models import HouseholdCount, KabupatenKota, Kecamatan, Kelurahan, Provinsi
+from kelurahan.models import (
+    HouseholdCount,
+    KabupatenKota,
+    Kecamatan,
+    Kelurahan,
+    Provinsi,
+)
 from members.models import Household, Member
 
 

@@ -5,7 +5,13 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
-from members.identity import check_nik, check_no_kk, looks_like_excel_number, mask, validate_nik
+from members.identity import (
+    check_nik,
+    check_no_kk,
+    looks_like_excel_number,
+    mask,
+    validate_nik,
+)
 
 TODAY = date(2026, 11, 28)
 

@@ -52,7 +52,7 @@ class ImportCommand(BaseCommand):
                 parsed = pipeline.commit(batch, data, batch.created_by, progress)
         except pipeline.ImportFileError as exc:
             if batch.pk:
-                services._finish(batch, ImportBatch.Status.INVALID, str(exc))
+                services.finish(batch, ImportBatch.Status.INVALID, str(exc))
             raise CommandError(str(exc)) from None
         finally:
             if sys.stderr.isatty():
@@ -67,7 +67,7 @@ class ImportCommand(BaseCommand):
             for problem in parsed.problems:
                 self.stderr.write(str(problem))
             if batch.pk:
-                services._finish(batch, ImportBatch.Status.INVALID, "")
+                services.finish(batch, ImportBatch.Status.INVALID, "")
             raise CommandError(
                 _("%(count)d row(s) are invalid; nothing was imported. Correct them and import the file again.")
                 % {"count": batch.rows_invalid}
@@ -80,10 +80,10 @@ class ImportCommand(BaseCommand):
     def _kelurahan(self, value):
         if not value:
             return None
-        matches = list(Kelurahan.objects.matching(value)[:2])
-        if len(matches) != 1:
+        kelurahan = Kelurahan.objects.named(value)
+        if kelurahan is None:
             raise CommandError(_("No single kelurahan matches '%(value)s'.") % {"value": value})
-        return matches[0]
+        return kelurahan
 
     def _user(self, username):
         users = get_user_model().objects.filter(is_active=True)

@@ -14,7 +14,12 @@ from django.db import transaction
 
 from kelurahan.models import HouseholdCount, Kelurahan
 from members.models import Household, Member
-from members.services import OFFICER_GROUP, REVIEWER_GROUP, ensure_roles, register_member
+from members.services import (
+    OFFICER_GROUP,
+    REVIEWER_GROUP,
+    ensure_roles,
+    register_member,
+)
 
 DEMO_SOURCE = "DEMO (angka contoh)"
 DEMO_AS_OF = date(2025, 6, 30)
