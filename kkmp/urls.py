@@ -20,3 +20,5 @@ urlpatterns += i18n_patterns(
     path("", include("kelurahan.urls")),
     prefix_default_language=False,
 )
+
+handler500 = "kkmp.views.server_error"
