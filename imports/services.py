@@ -6,6 +6,8 @@ Status and counts live on the `ImportBatch`; progress while a batch runs lives i
 
 import io
 import logging
+import time
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import caches
@@ -34,9 +36,25 @@ def progress_reporter(batch_id):
     cache = caches["imports"]
 
     def report(stage, done, total):
-        cache.set(progress_key(batch_id), {"stage": stage, "done": done, "total": max(total or 0, done)}, 3600)
+        state = {"stage": stage, "done": done, "total": max(total or 0, done), "at": time.time()}
+        cache.set(progress_key(batch_id), state, 3600)
 
     return report
+
+
+def fail_if_stalled(batch):
+    """A batch that has been checking or saving with no sign of life for
+    `KKMP_IMPORT_STALL_MINUTES` lost its worker (killed, restarted, connection dropped): its
+    transaction was rolled back, so nothing was imported. Say so, and free the page."""
+    if batch.status not in (ImportBatch.Status.VALIDATING, ImportBatch.Status.COMMITTING):
+        return batch
+    limit = timedelta(minutes=settings.KKMP_IMPORT_STALL_MINUTES)
+    state = caches["imports"].get(progress_key(batch.pk)) or {}
+    last = max(batch.updated_at.timestamp(), state.get("at", 0))
+    if time.time() - last > limit.total_seconds():
+        log.error("import batch %s stalled in %s; marked failed", batch.pk, batch.status)
+        finish(batch, ImportBatch.Status.FAILED, _("The work on this file stopped (the worker was stopped or lost its database connection). Nothing was imported; upload the file again."))
+    return batch
 
 
 def get_progress(batch):

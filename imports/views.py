@@ -46,6 +46,7 @@ def import_create(request):
 def import_detail(request, pk):
     """Progress while a batch runs; then its counts, the preview and the errors."""
     batch = get_object_or_404(ImportBatch.objects.select_related("created_by", "committed_by", "undone_by"), pk=pk)
+    services.fail_if_stalled(batch)
     return render(
         request,
         "imports/import_detail.html",

@@ -153,6 +153,8 @@ KKMP_IMPORT_MAX_UNCOMPRESSED_MB = env.int("KKMP_IMPORT_MAX_UNCOMPRESSED_MB", def
 KKMP_IMPORT_MAX_ROWS = env.int("KKMP_IMPORT_MAX_ROWS", default=1_000_000)
 # Uploads larger than this (bytes) are checked and written by the task worker, not the request.
 KKMP_IMPORT_BACKGROUND_BYTES = env.int("KKMP_IMPORT_BACKGROUND_BYTES", default=1_000_000)
+# A running import with no progress for this long lost its worker and is marked failed.
+KKMP_IMPORT_STALL_MINUTES = env.int("KKMP_IMPORT_STALL_MINUTES", default=10)
 
 # --- Background tasks (Django's Tasks API via django-tasks; run `manage.py db_worker`) -------
 TASKS = {

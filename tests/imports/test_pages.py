@@ -215,3 +215,45 @@ def test_officers_and_reviewers_cannot_import(officer_client, tmp_path, keluraha
 def test_the_admin_changelist_links_to_the_import_pages(admin_client_):
     page = admin_client_.get("/admin/members/household/").content.decode()
     assert reverse("imports:import_create") + "?jenis=households" in page
+
+
+def test_a_batch_whose_worker_died_is_marked_failed_and_the_next_import_works(admin_client_, tmp_path, kelurahan_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    upload(admin_client_, write_csv(tmp_path / "a.csv", [HEADER, *rows(2)]))
+    stuck = latest()
+    ImportBatch.objects.filter(pk=stuck.pk).update(status="committing", updated_at=timezone.now() - timedelta(hours=1))
+    page = admin_client_.get(stuck.get_absolute_url()).content.decode()
+    stuck.refresh_from_db()
+    assert stuck.status == "failed"
+    assert 'http-equiv="refresh"' not in page
+    upload(admin_client_, write_csv(tmp_path / "a.csv", [HEADER, *rows(2)]))
+    confirm(admin_client_, latest())
+    assert Household.objects.count() == 2
+
+
+def test_a_database_error_while_writing_rolls_everything_back_and_fails_the_batch(admin_client_, tmp_path, kelurahan_a, monkeypatch):
+    from django.db import OperationalError
+
+    from imports.pipeline import HouseholdImport
+
+    upload(admin_client_, write_csv(tmp_path / "a.csv", [HEADER, *rows(3)]))
+    batch = latest()
+    real_write = HouseholdImport.write
+
+    def write_then_lose_the_connection(self, plan, batch):
+        real_write(self, plan, batch)  # the rows are written inside the transaction...
+        raise OperationalError("server closed the connection unexpectedly")  # ...then it drops
+
+    monkeypatch.setattr(HouseholdImport, "write", write_then_lose_the_connection)
+    confirm(admin_client_, batch)
+    batch.refresh_from_db()
+    assert batch.status == "failed"
+    assert not Household.objects.exists()
+    assert not batch.changes.exists()
+    monkeypatch.setattr(HouseholdImport, "write", real_write)
+    upload(admin_client_, write_csv(tmp_path / "a.csv", [HEADER, *rows(3)]))
+    confirm(admin_client_, latest())
+    assert latest().status == "committed" and Household.objects.count() == 3
