@@ -12,6 +12,12 @@ class ImportBatch(models.Model):
         HOUSEHOLDS = "households", _("households (KK)")
         HOUSEHOLD_COUNTS = "household_counts", _("household counts per kelurahan")
 
+    class Layout(models.TextChoices):
+        HOUSEHOLD_LIST = "household_list", _("Household list (one row per KK)")
+        SIAK_PEOPLE = "siak_people", _("Population export (one row per person, SIAK/Disdukcapil)")
+        OPENSID_PEOPLE = "opensid_people", _("OpenSID resident export (one row per person)")
+        HOUSEHOLD_COUNTS = "household_counts", _("Household counts (one row per kelurahan and date)")
+
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting to be checked")
         VALIDATING = "validating", _("checking")
@@ -32,7 +38,7 @@ class ImportBatch(models.Model):
         _("kelurahan for rows without one"), max_length=13, blank=True,
         help_text=_("Kemendagri code, for files that name no kelurahan (e.g. an OpenSID export)."),
     )
-    layout = models.CharField(_("layout recognised"), max_length=60, blank=True)
+    layout = models.CharField(_("layout recognised"), max_length=20, choices=Layout.choices, blank=True)
     rows_total = models.PositiveIntegerField(_("rows"), default=0)
     rows_new = models.PositiveIntegerField(_("new"), default=0)
     rows_updated = models.PositiveIntegerField(_("changed"), default=0)

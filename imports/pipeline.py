@@ -594,12 +594,10 @@ class HouseholdImport(BaseImport):
         per_person = "hubungan" in columns
         if per_person:
             opensid = columns.label("hubungan").lower() == "kk_level"
-            layout = _("OpenSID resident export (one row per person)") if opensid else _(
-                "Population export (one row per person, SIAK/Disdukcapil)"
-            )
+            layout = ImportBatch.Layout.OPENSID_PEOPLE if opensid else ImportBatch.Layout.SIAK_PEOPLE
         else:
-            layout = _("Household list (one row per KK)")
-        parsed = Parsed(layout=str(layout))
+            layout = ImportBatch.Layout.HOUSEHOLD_LIST
+        parsed = Parsed(layout=layout)
         label = columns.label
         heads_seen = {}
         today = timezone.localdate()
@@ -831,7 +829,7 @@ class HouseholdCountImport(BaseImport):
     def parse(self, table):
         columns = self.columns(table)
         label = columns.label
-        parsed = Parsed(layout=str(_("Household counts (one row per kelurahan and date)")))
+        parsed = Parsed(layout=ImportBatch.Layout.HOUSEHOLD_COUNTS)
         today = timezone.localdate()
         for number, row in data_rows(table):
             parsed.rows_total += 1

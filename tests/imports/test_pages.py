@@ -154,7 +154,7 @@ def test_a_per_person_file_without_kelurahan_uses_the_kelurahan_chosen_on_upload
     upload(admin_client_, write_csv(tmp_path / "opensid.csv", [header, *people]), kelurahan="64.71.05.1002")
     batch = latest()
     assert batch.status == "ready", batch.message
-    assert "OpenSID" in batch.layout
+    assert batch.layout == "opensid_people"
     confirm(admin_client_, batch)
     household = Household.objects.get()
     assert (household.kelurahan, household.head_name, household.rt, household.rw) == (kelurahan_a, "Budi", "003", "001")
