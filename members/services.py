@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from kelurahan.models import Kelurahan
@@ -61,12 +61,22 @@ def register_member(
         member_number=Member.format_number(kelurahan, seq),
     )
     member.full_clean(exclude=["household"])
-    if no_kk:
-        member.household = link_household(
-            kelurahan=kelurahan, no_kk=no_kk, head=member if is_head_of_household else None
-        )
-    member.save()
-    return member
+    for attempt in (1, 2):
+        try:
+            with transaction.atomic():
+                if no_kk:
+                    member.household = link_household(
+                        kelurahan=kelurahan, no_kk=no_kk, head=member if is_head_of_household else None
+                    )
+                member.save()
+            return member
+        except IntegrityError:
+            # Another officer saved the same NIK, or created the same KK, a moment ago (the
+            # check above ran before their transaction committed). A NIK is refused with the
+            # usual message; a new KK is linked on the second attempt.
+            member.validate_unique()
+            if attempt == 2:
+                raise
 
 
 @transaction.atomic
