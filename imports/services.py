@@ -16,6 +16,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent, record
+
 from . import pipeline
 from .models import ImportBatch
 
@@ -158,12 +160,17 @@ def commit_batch(batch, user, progress=None):
         finish(batch, ImportBatch.Status.INVALID, _("The database changed since the check and %(n)d row(s) are now invalid; nothing was imported.") % {"n": batch.rows_invalid})
     else:
         log.info("import batch %s committed: %s new, %s changed", batch.pk, batch.rows_new, batch.rows_updated)
+        record(
+            AuditEvent.Action.IMPORT_COMMITTED, user=user, obj=batch, file_name=batch.file_name,
+            sha256=batch.sha256, new=batch.rows_new, changed=batch.rows_updated, unchanged=batch.rows_unchanged,
+        )
     return batch
 
 
-def undo_batch(batch, user):
+def undo_batch(batch, user, request=None):
     pipeline.undo(batch, user)
     log.info("import batch %s undone by %s", batch.pk, user.pk)
+    record(AuditEvent.Action.IMPORT_UNDONE, request=request, user=user, obj=batch, file_name=batch.file_name, sha256=batch.sha256)
 
 
 def finish(batch, status, message):

@@ -8,6 +8,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from audit.models import AuditEvent, record
+
 from . import pipeline, services
 from .forms import UploadForm
 from .models import ImportBatch
@@ -100,7 +102,7 @@ def import_commit(request, pk):
 def import_undo(request, pk):
     batch = get_object_or_404(ImportBatch, pk=pk)
     try:
-        services.undo_batch(batch, request.user)
+        services.undo_batch(batch, request.user, request=request)
     except pipeline.UndoRefused as exc:
         messages.error(request, str(exc))
     else:
@@ -114,6 +116,7 @@ def import_errors(request, pk):
     batch = get_object_or_404(ImportBatch, pk=pk)
     if not batch.error_file:
         raise Http404
+    record(AuditEvent.Action.EXPORT, request=request, obj=batch, what="import error file")
     return FileResponse(batch.error_file.open("rb"), as_attachment=True, filename=f"kesalahan-impor-{batch.pk}.xlsx")
 
 

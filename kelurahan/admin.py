@@ -2,11 +2,25 @@ from django.contrib import admin
 from django.urls import reverse
 from import_export.admin import ExportMixin
 
+from audit.models import AuditEvent, record
+
 from .models import HouseholdCount, KabupatenKota, Kecamatan, Kelurahan, Provinsi
 from .resources import HouseholdCountResource, KelurahanResource
 
 
-class ImportLinkAdmin(ExportMixin, admin.ModelAdmin):
+class AuditedExportMixin(ExportMixin):
+    """django-import-export's admin export, recorded in the audit trail."""
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        record(
+            AuditEvent.Action.EXPORT, request=request, what=self.model._meta.model_name,
+            format=file_format.get_title(), rows=queryset.count(),
+        )
+        return data
+
+
+class ImportLinkAdmin(AuditedExportMixin, admin.ModelAdmin):
     """Exports through django-import-export; the "Import" button opens the import pages
     (preview, error file, undo), the same pipeline as the shell commands."""
 
@@ -43,7 +57,7 @@ class KecamatanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Kelurahan)
-class KelurahanAdmin(ExportMixin, admin.ModelAdmin):
+class KelurahanAdmin(AuditedExportMixin, admin.ModelAdmin):
     resource_classes = [KelurahanResource]
     list_display = ["kode", "nama", "kecamatan", "kode_bps", "alternative_names"]
     list_select_related = ["kecamatan"]

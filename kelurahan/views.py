@@ -4,6 +4,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from audit.models import AuditEvent, record
+
 from .models import KabupatenKota, Kelurahan, dashboard_table
 from .resources import dashboard_dataset
 
@@ -48,6 +50,7 @@ def dashboard_export(request, fmt):
     rows = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region).for_dashboard()
     groups, _total = dashboard_table(rows)
     dataset = dashboard_dataset(groups)
+    record(AuditEvent.Action.EXPORT, request=request, what="dashboard", format=fmt, region=region.kode if region else "")
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     slug = (region.kode if region else "kosong").replace(".", "")
     if fmt == "xlsx":

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "kelurahan",
     "members",
     "imports",
+    "audit",
 ]
 
 MIDDLEWARE = [

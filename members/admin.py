@@ -1,7 +1,6 @@
 from django.contrib import admin
-from import_export.admin import ExportMixin
 
-from kelurahan.admin import ImportLinkAdmin
+from kelurahan.admin import AuditedExportMixin, ImportLinkAdmin
 
 from .models import Household, Member
 from .resources import HouseholdResource, MemberResource
@@ -21,7 +20,7 @@ class HouseholdAdmin(ImportLinkAdmin):
 
 
 @admin.register(Member)
-class MemberAdmin(ExportMixin, admin.ModelAdmin):
+class MemberAdmin(AuditedExportMixin, admin.ModelAdmin):
     """Members are registered by officers on the site; the admin can correct and export them.
     Deleting is not offered: the register keeps everyone who was ever a member."""
 

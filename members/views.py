@@ -3,9 +3,11 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.shortcuts import get_object_or_404, redirect, render
+from django.http import Http404
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent, record
 from kelurahan.models import Kelurahan
 
 from . import services
@@ -21,6 +23,16 @@ def can_see_full_numbers(user):
         or user.has_perm("members.change_member")
         or settings.KKMP_REVIEWERS_SEE_FULL_NUMBERS
     )
+
+
+def _member_or_404(request, queryset, pk):
+    """The member from the user's scope; a member outside it is a 404, recorded as denied."""
+    member = queryset.filter(pk=pk).first()
+    if member is None:
+        if Member.objects.filter(pk=pk).exists():
+            record(AuditEvent.Action.DENIED, request=request, object_type="member", object_id=pk, path=request.path)
+        raise Http404
+    return member
 
 
 def _warn(request, form):
@@ -55,14 +67,17 @@ def member_list(request):
 
 @login_required
 def member_detail(request, pk):
-    member = get_object_or_404(
-        Member.objects.for_user(request.user).select_related("kelurahan__kecamatan", "household"), pk=pk
+    member = _member_or_404(
+        request, Member.objects.for_user(request.user).select_related("kelurahan__kecamatan", "household"), pk
     )
     can_change = Member.objects.managed_by(request.user).filter(pk=pk).exists()
+    show_full = can_see_full_numbers(request.user)
+    if show_full:
+        record(AuditEvent.Action.VIEW_NIK, request=request, obj=member)
     return render(
         request,
         "members/member_detail.html",
-        {"member": member, "can_change": can_change, "show_full": can_see_full_numbers(request.user)},
+        {"member": member, "can_change": can_change, "show_full": show_full},
     )
 
 
@@ -88,6 +103,7 @@ def member_create(request):
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
+            record(AuditEvent.Action.MEMBER_CREATED, request=request, obj=member)
             _warn(request, form)
             messages.success(
                 request,
@@ -100,7 +116,7 @@ def member_create(request):
 
 @login_required
 def member_update(request, pk):
-    member = get_object_or_404(Member.objects.managed_by(request.user).select_related("household"), pk=pk)
+    member = _member_or_404(request, Member.objects.managed_by(request.user).select_related("household"), pk)
     form = MemberForm(request.POST or None, instance=member, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -108,6 +124,7 @@ def member_update(request, pk):
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
+            record(AuditEvent.Action.MEMBER_CHANGED, request=request, obj=member, fields=sorted(form.changed_data))
             _warn(request, form)
             messages.success(request, _("The member's details are saved."))
             return redirect(member)
@@ -117,12 +134,13 @@ def member_update(request, pk):
 @login_required
 def member_leave(request, pk):
     """Record that a member resigned, died or was expelled. Members are never deleted."""
-    member = get_object_or_404(Member.objects.managed_by(request.user).active(), pk=pk)
+    member = _member_or_404(request, Member.objects.managed_by(request.user).active(), pk)
     form = LeaveForm(request.POST or None, member=member)
     if request.method == "POST" and form.is_valid():
         services.record_leaving(
             member=member, status=form.cleaned_data["status"], left_on=form.cleaned_data["left_on"]
         )
+        record(AuditEvent.Action.MEMBER_CHANGED, request=request, obj=member, fields=["status", "left_on"])
         messages.success(
             request,
             _("%(name)s is recorded as %(status)s.")

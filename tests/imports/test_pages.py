@@ -257,3 +257,15 @@ def test_a_database_error_while_writing_rolls_everything_back_and_fails_the_batc
     upload(admin_client_, write_csv(tmp_path / "a.csv", [HEADER, *rows(3)]))
     confirm(admin_client_, latest())
     assert latest().status == "committed" and Household.objects.count() == 3
+
+
+def test_imports_and_undos_are_in_the_audit_trail(admin_client_, tmp_path, kelurahan_a):
+    from audit.models import AuditEvent
+
+    upload(admin_client_, write_csv(tmp_path / "a.csv", [HEADER, *rows(2)]))
+    batch = latest()
+    confirm(admin_client_, batch)
+    admin_client_.post(reverse("imports:import_undo", args=[batch.pk]))
+    events = AuditEvent.objects.filter(object_type="importbatch", object_id=str(batch.pk)).order_by("pk")
+    assert [e.action for e in events] == ["import_committed", "import_undone"]
+    assert events[0].detail["sha256"] == batch.sha256 and events[0].detail["new"] == 2

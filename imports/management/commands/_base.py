@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent, record
 from imports import pipeline, services
 from imports.models import ImportBatch
 from kelurahan.models import Kelurahan
@@ -75,6 +76,10 @@ class ImportCommand(BaseCommand):
         if options["dry_run"]:
             self.stdout.write(_("Dry run: nothing was saved."))
         else:
+            record(
+                AuditEvent.Action.IMPORT_COMMITTED, user=batch.created_by, obj=batch, file_name=batch.file_name,
+                sha256=batch.sha256, new=batch.rows_new, changed=batch.rows_updated, via="command",
+            )
             self.stdout.write(self.style.SUCCESS(_("Import saved as batch #%(n)d.") % {"n": batch.pk}))
 
     def _kelurahan(self, value):

@@ -1,7 +1,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from imports import pipeline
+from imports import pipeline, services
 from imports.models import ImportBatch
 
 
@@ -18,7 +18,7 @@ class Command(BaseCommand):
         if batch is None or user is None:
             raise CommandError("No such batch or user.")
         try:
-            pipeline.undo(batch, user)
+            services.undo_batch(batch, user)
         except pipeline.UndoRefused as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Batch #{batch.pk} undone.")
