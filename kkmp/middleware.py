@@ -2,6 +2,7 @@
 
 import contextvars
 import logging
+import time
 import uuid
 
 _request_id = contextvars.ContextVar("request_id", default="-")
@@ -60,3 +61,27 @@ class SecurityHeadersMiddleware:
         if user is not None and user.is_authenticated and not request.path.startswith("/static/"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+class SessionTimeoutMiddleware:
+    """Sign out after `SESSION_IDLE_MINUTES` without a request, and after `SESSION_COOKIE_AGE`
+    seconds since sign-in whatever the activity (shared phones and warnet computers)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+        from django.contrib.auth import logout
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            session = request.session
+            started = session.setdefault("signed_in_at", now)
+            seen = session.get("seen_at", now)
+            if now - seen > settings.SESSION_IDLE_MINUTES * 60 or now - started > settings.SESSION_COOKIE_AGE:
+                logout(request)
+            elif now - seen > 60 or "seen_at" not in session:
+                session["seen_at"] = now  # saved at most once a minute
+        return self.get_response(request)

@@ -90,3 +90,53 @@ def test_context_and_common_passwords_are_refused(password):
 
 def test_a_strong_password_is_accepted():
     validate_password("lumba-lumba teluk kariangau")
+
+
+def _sign_in(client, username, password="rahasia-uji-123"):
+    return client.post("/masuk/", {"username": username, "password": password})
+
+
+def test_repeated_wrong_passwords_lock_the_account_out_and_are_logged(client, officer, settings):
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        _sign_in(client, officer.username, "salah-terus-123")
+    response = _sign_in(client, officer.username)  # right password, too late
+    assert response.status_code == 429
+    assert "Terlalu banyak" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_the_session_is_rotated_at_sign_in_and_destroyed_at_sign_out(client, officer):
+    client.get("/masuk/")
+    before = client.session.session_key
+    _sign_in(client, officer.username)
+    signed_in = client.session.session_key
+    assert signed_in and signed_in != before
+    client.post("/keluar/")
+    from django.contrib.sessions.models import Session
+
+    assert not Session.objects.filter(session_key=signed_in).exists()
+
+
+def test_an_idle_session_is_signed_out(officer_client, settings):
+    officer_client.get("/")
+    session = officer_client.session
+    session["seen_at"] -= settings.SESSION_IDLE_MINUTES * 60 + 1
+    session.save()
+    response = officer_client.get("/anggota/")
+    assert response.status_code == 302 and "/masuk/" in response.url
+
+
+def test_a_session_older_than_its_lifetime_is_signed_out_even_when_active(officer_client, settings):
+    officer_client.get("/")
+    session = officer_client.session
+    session["signed_in_at"] -= settings.SESSION_COOKIE_AGE + 1
+    session.save()
+    assert officer_client.get("/anggota/").status_code == 302
+
+
+def test_a_deactivated_officer_is_signed_out_at_once(officer_client, officer):
+    assert officer_client.get("/anggota/").status_code == 200
+    officer.is_active = False
+    officer.save()
+    response = officer_client.get("/anggota/")
+    assert response.status_code == 302 and "/masuk/" in response.url
