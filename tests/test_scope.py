@@ -1,0 +1,57 @@
+"""Every URL that takes an object id, walked as an officer of another kelurahan: 403/404 and no
+change. The URLs are read from the URL configuration, so a new view is covered automatically
+(and a new app with id URLs must say here which object is out of the officer's scope)."""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from imports.models import ImportBatch
+from members.models import Member
+from tests.factories import MemberFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def id_urls(resolver=None, namespace=""):
+    """(view name, url pattern) for every pattern with an `int:pk` converter."""
+    resolver = resolver or get_resolver()
+    for entry in resolver.url_patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from id_urls(entry, inner)
+        elif isinstance(entry, URLPattern) and "pk" in entry.pattern.converters and entry.name:
+            yield f"{namespace}{entry.name}"
+
+
+NAMES = sorted(set(id_urls()))
+
+
+def out_of_scope(namespace, kelurahan_b):
+    """An object the officer of kelurahan A must not read or change."""
+    if namespace == "members":
+        return MemberFactory(kelurahan=kelurahan_b)
+    if namespace == "imports":  # officers never reach imports
+        return ImportBatch.objects.create(kind="households", file_name="x.csv", created_by=UserFactory(is_superuser=True))
+    raise AssertionError(f"say in tests/test_scope.py which object is out of scope for {namespace}: URLs")
+
+
+def snapshot():
+    return list(Member.objects.values_list("pk", "name", "status", "left_on", "nik")) + list(
+        ImportBatch.objects.values_list("pk", "status")
+    )
+
+
+def test_there_are_id_urls_to_walk():
+    assert "members:member_detail" in NAMES and "imports:import_undo" in NAMES
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_an_officer_cannot_read_or_change_another_kelurahans_objects(officer_client, kelurahan_a, kelurahan_b, name):
+    namespace = name.split(":")[0] if ":" in name else ""
+    obj = out_of_scope(namespace, kelurahan_b)
+    url = reverse(name, kwargs={"pk": obj.pk})
+    before = snapshot()
+    assert officer_client.get(url).status_code in (403, 404, 405)  # 405: a POST-only view
+    response = officer_client.post(url, {"name": "Diubah", "status": "keluar", "left_on": "2025-10-01", "nik": "6471051203900009"})
+    assert response.status_code in (403, 404, 405)
+    assert snapshot() == before
