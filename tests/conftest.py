@@ -1,3 +1,6 @@
+import logging
+import re
+
 import pytest
 from django.contrib.auth.models import Group
 
@@ -82,3 +85,35 @@ def reviewer_client(client, reviewer):
 def admin_client_(client, admin_user):
     client.force_login(admin_user)
     return client
+
+
+class _LogScanner(logging.Handler):
+    """Collects every log record of a test, as the production log would hold it."""
+
+    def __init__(self):
+        super().__init__(level=logging.DEBUG)
+        self.lines = []
+
+    def emit(self, record):
+        try:
+            self.lines.append(record.getMessage())
+        except Exception:  # a broken format string is not what this guard is about
+            pass
+
+
+SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
+
+
+@pytest.fixture(autouse=True)
+def _no_full_nik_in_logs():
+    """UU 27/2022: a full NIK or KK number never reaches the logs. Every test of the suite is
+    watched; a log line with a 16-digit number fails the test that wrote it."""
+    scanner = _LogScanner()
+    root = logging.getLogger()
+    root.addHandler(scanner)
+    try:
+        yield
+    finally:
+        root.removeHandler(scanner)
+    leaked = [line for line in scanner.lines if SIXTEEN_DIGITS.search(line)]
+    assert not leaked, f"full NIK/KK numbers in the log: {leaked[:3]}"

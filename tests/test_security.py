@@ -140,3 +140,17 @@ def test_a_deactivated_officer_is_signed_out_at_once(officer_client, officer):
     officer.save()
     response = officer_client.get("/anggota/")
     assert response.status_code == 302 and "/masuk/" in response.url
+
+
+def test_the_log_guard_catches_a_full_nik_and_lets_a_masked_one_pass():
+    from members.identity import mask
+    from tests.conftest import SIXTEEN_DIGITS, _LogScanner
+
+    scanner, logger = _LogScanner(), logging.getLogger("kkmp.test")
+    logger.addHandler(scanner)
+    try:
+        logger.warning("registered NIK %s", mask("6471051203900001"))
+        logger.warning("registered NIK %s", "6471051203900001")
+    finally:
+        logger.removeHandler(scanner)
+    assert [bool(SIXTEEN_DIGITS.search(line)) for line in scanner.lines] == [False, True]
