@@ -148,9 +148,11 @@ def test_the_log_guard_catches_a_full_nik_and_lets_a_masked_one_pass():
 
     scanner, logger = _LogScanner(), logging.getLogger("kkmp.test")
     logger.addHandler(scanner)
+    logger.propagate = False  # keep this deliberate leak away from the suite-wide guard
     try:
         logger.warning("registered NIK %s", mask("6471051203900001"))
         logger.warning("registered NIK %s", "6471051203900001")
     finally:
         logger.removeHandler(scanner)
+        logger.propagate = True
     assert [bool(SIXTEEN_DIGITS.search(line)) for line in scanner.lines] == [False, True]
