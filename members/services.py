@@ -16,17 +16,26 @@ def link_household(*, kelurahan: Kelurahan, no_kk: str, head: Member | None = No
     When `head` is the kepala keluarga and the household has no head recorded yet, the head's
     name and NIK are recorded on it.
     """
-    household = Household.objects.filter(no_kk=no_kk).first()
-    changed = household is None
-    if household is None:
-        household = Household(no_kk=no_kk, kelurahan=kelurahan)
-    if head is not None and not household.head_nik:
-        household.head_name, household.head_nik = head.name, head.nik
-        changed = True
-    if changed:
-        household.full_clean()
-        household.save()
-    return household
+    for attempt in (1, 2):
+        household = Household.objects.filter(no_kk=no_kk).first()
+        changed = household is None
+        if household is None:
+            household = Household(no_kk=no_kk, kelurahan=kelurahan)
+        if head is not None and not household.head_nik:
+            household.head_name, household.head_nik = head.name, head.nik
+            changed = True
+        if not changed:
+            return household
+        # The KK's uniqueness is the database's to enforce: another officer may create the
+        # same KK between our look-up and our save; then the second attempt links theirs.
+        household.full_clean(validate_unique=False)
+        try:
+            with transaction.atomic():
+                household.save()
+            return household
+        except IntegrityError:
+            if attempt == 2:
+                raise
 
 
 @transaction.atomic
@@ -71,9 +80,8 @@ def register_member(
                 member.save()
             return member
         except IntegrityError:
-            # Another officer saved the same NIK, or created the same KK, a moment ago (the
-            # check above ran before their transaction committed). A NIK is refused with the
-            # usual message; a new KK is linked on the second attempt.
+            # Another officer saved the same NIK a moment ago (the check above ran before their
+            # transaction committed): refused with the usual message naming the kelurahan.
             member.validate_unique()
             if attempt == 2:
                 raise
