@@ -174,6 +174,9 @@ KKMP_IMPORT_MAX_ROWS = env.int("KKMP_IMPORT_MAX_ROWS", default=1_000_000)
 KKMP_IMPORT_BACKGROUND_BYTES = env.int("KKMP_IMPORT_BACKGROUND_BYTES", default=1_000_000)
 # A running import with no progress for this long lost its worker and is marked failed.
 KKMP_IMPORT_STALL_MINUTES = env.int("KKMP_IMPORT_STALL_MINUTES", default=10)
+# Uploaded files, error files and previews hold personal data: `purge_import_files` deletes
+# them after this many days (the batch record and its undo data stay).
+KKMP_IMPORT_RETENTION_DAYS = env.int("KKMP_IMPORT_RETENTION_DAYS", default=30)
 
 # --- Background tasks (Django's Tasks API via django-tasks; run `manage.py db_worker`) -------
 TASKS = {

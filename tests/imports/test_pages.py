@@ -1,6 +1,7 @@
 """The import pages: upload → checked preview → confirm → (undo), with the error file."""
 
 import io
+import os
 
 import openpyxl
 import pytest
@@ -269,3 +270,27 @@ def test_imports_and_undos_are_in_the_audit_trail(admin_client_, tmp_path, kelur
     events = AuditEvent.objects.filter(object_type="importbatch", object_id=str(batch.pk)).order_by("pk")
     assert [e.action for e in events] == ["import_committed", "import_undone"]
     assert events[0].detail["sha256"] == batch.sha256 and events[0].detail["new"] == 2
+
+
+def test_old_import_files_and_previews_are_purged_but_the_record_stays(admin_client_, tmp_path, kelurahan_a):
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+
+    data = rows(2)
+    data[1][1] = "6.47105E+15"
+    upload(admin_client_, write_csv(tmp_path / "a.csv", [HEADER, *data]))
+    old = latest()
+    upload(admin_client_, write_csv(tmp_path / "b.csv", [HEADER, *rows(1)]))
+    recent = latest()
+    ImportBatch.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    files = [old.file.path, old.error_file.path]
+    call_command("purge_import_files", stdout=StringIO())
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert not old.file and not old.error_file and old.preview == {}
+    assert old.sha256 and old.rows_total == 2  # the record stays
+    assert not any(os.path.exists(f) for f in files)
+    assert recent.file and recent.preview
