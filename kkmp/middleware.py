@@ -85,3 +85,37 @@ class SessionTimeoutMiddleware:
             elif now - seen > 60 or "seen_at" not in session:
                 session["seen_at"] = now  # saved at most once a minute
         return self.get_response(request)
+
+
+def needs_second_factor(user):
+    """Admins and reviewers read every kelurahan: with KKMP_REQUIRE_2FA they must use TOTP."""
+    from django.conf import settings
+
+    return bool(
+        settings.KKMP_REQUIRE_2FA
+        and user.is_authenticated
+        and (user.is_superuser or user.is_staff or user.has_perm("members.view_all_kelurahan"))
+    )
+
+
+class TwoFactorMiddleware:
+    """Send a user who needs a second factor, and has not given it in this session, to the
+    page that sets it up or asks for the code; everything else waits, the admin included."""
+
+    OPEN_PATHS = ("/akun/2fa/", "/en/akun/2fa/", "/keluar/", "/en/keluar/", "/static/", "/i18n/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.shortcuts import redirect
+
+        user = getattr(request, "user", None)
+        if (
+            user is not None
+            and not request.path.startswith(self.OPEN_PATHS)
+            and needs_second_factor(user)
+            and not user.is_verified()
+        ):
+            return redirect(f"/akun/2fa/?next={request.get_full_path()}")
+        return self.get_response(request)

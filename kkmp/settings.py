@@ -48,6 +48,8 @@ INSTALLED_APPS = [
     "imports",
     "audit",
     "axes",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
 ]
 
 MIDDLEWARE = [
@@ -60,7 +62,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django_otp.middleware.OTPMiddleware",
     "kkmp.middleware.SessionTimeoutMiddleware",
+    "kkmp.middleware.TwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
@@ -121,6 +125,10 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # SESSION_COOKIE_AGE seconds in any case; closing the browser ends the session too.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Second factor (TOTP, django-otp): anyone may turn it on at /akun/2fa/; when this is on, admins
+# and DKUMKMP reviewers (who can read every kelurahan) must use it.
+KKMP_REQUIRE_2FA = env.bool("KKMP_REQUIRE_2FA", default=False)
+OTP_TOTP_ISSUER = "KKMP Anggota"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "kelurahan:dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -212,5 +220,10 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # django-axes says INFO at every start and attempt; failed sign-ins are in the audit
+        # trail, and its lockout warnings still reach the log.
+        "axes": {"level": "WARNING"},
+    },
 }

@@ -4,6 +4,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.views.i18n import set_language
 
+from kkmp import views as kkmp_views
+
 admin.site.site_header = "KKMP Anggota"
 admin.site.site_title = "KKMP Anggota"
 
@@ -15,6 +17,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("masuk/", auth_views.LoginView.as_view(), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("akun/2fa/", kkmp_views.two_factor, name="two_factor"),
     path("anggota/", include("members.urls")),
     path("impor/", include("imports.urls")),
     path("", include("kelurahan.urls")),
