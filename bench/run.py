@@ -41,10 +41,11 @@ def psql(sql, url=SERVER):
     subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, stdout=subprocess.DEVNULL)
 
 
-def households_file():
-    rng = random.Random(2025)
+def households_file(first_day=0, name=None):
+    """ROWS households; `first_day` shifts the dates so another file has other numbers."""
+    rng = random.Random(2025 + first_day)
     codes = [r["kode_kemendagri"] for r in csv.DictReader(open(ROOT / "kelurahan/data/balikpapan_wilayah.csv"))]
-    path = WORK / f"households-{ROWS}.csv"
+    path = WORK / (name or f"households-{ROWS}.csv")
     with path.open("w", newline="") as fh:
         out = csv.writer(fh)
         out.writerow(["kode_kelurahan", "no_kk", "nama_kepala_keluarga", "nik_kepala_keluarga", "alamat", "rt", "rw"])
@@ -53,6 +54,7 @@ def households_file():
             region = kode.replace(".", "")[:6]
             # (date, serial) from i: unique numbers, valid dates, no Excel damage
             day_index, serial = divmod(i, 9999)
+            day_index += first_day
             recorded = date(2010, 1, 1) + timedelta(days=day_index)
             born = date(1960, 1, 1) + timedelta(days=day_index * 7)
             no_kk = f"{region}{recorded:%d%m%y}{serial + 1:04d}"
@@ -132,6 +134,14 @@ def main():
     t, mem = sh(PY, "bench/dashboard.py", str(MEMBERS))
     dashboard = (ROOT / "bench-data/dashboard.txt").read_text().split()
 
+    second = WORK / f"households-{ROWS}-second.csv"
+    if not second.exists():
+        households_file(first_day=1000, name=second.name)
+    sys.path.insert(0, str(Path(__file__).parent))
+    from load import run_load  # bench/load.py, beside this file
+
+    load = run_load(DB_URL, second)
+
     print(f"\nKKMP Anggota benchmark: PostgreSQL, {rows:,} households, {MEMBERS:,} members\n")
     print(f"| {'import_households':<44} | {'rows':>8} | {'seconds':>8} | {'rows/s':>8} | {'vs COPY':>7} | {'peak MiB':>8} |")
     print(f"|{'-' * 46}|{'-' * 9}:|{'-' * 9}:|{'-' * 9}:|{'-' * 8}:|{'-' * 9}:|")
@@ -140,6 +150,7 @@ def main():
     print("\n| dashboard (34 kelurahan) | median ms | queries |\n|---|---:|---:|")
     print(f"| `for_dashboard()` + table | {dashboard[0]} | {dashboard[1]} |")
     print(f"| page `/` rendered | {dashboard[2]} | {dashboard[3]} |")
+    print(load)
 
 
 if __name__ == "__main__":
