@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.db import connection
 from django.urls import reverse
 
 from members.models import Household, Member
@@ -194,3 +195,14 @@ def test_the_admin_exports_members_with_indonesian_columns_and_no_formulas(admin
     lines = response.content.decode().splitlines()
     assert lines[0] == "nomor_anggota,nik,nama,no_kk"
     assert lines[1] == f"{member.member_number},{member.nik},'=CMD(),{member.household.no_kk}"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="trigram index")
+def test_the_name_search_can_use_the_trigram_index(kelurahan_a):
+    MemberFactory(kelurahan=kelurahan_a, name="Budi Santoso")
+    sql, params = Member.objects.search("santo").query.sql_with_params()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # tiny test tables: make the planner show its options
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "members_member_name_upper_trgm" in plan
