@@ -3,15 +3,8 @@ from django.contrib import admin
 from .models import AuditEvent
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    """Read-only: the trail can be searched, never edited or deleted."""
-
-    list_display = ["at", "username", "action", "object_type", "object_id", "ip", "request_id"]
-    list_filter = ["action", "object_type"]
-    search_fields = ["username", "object_id", "request_id"]
-    date_hierarchy = "at"
-    show_full_result_count = False
+class ReadOnlyAdminMixin:
+    """Records that the admin may list and search but never add, change or delete."""
 
     def has_add_permission(self, request):
         return False
@@ -21,3 +14,14 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Read-only: the trail can be searched, never edited or deleted."""
+
+    list_display = ["at", "username", "action", "object_type", "object_id", "ip", "request_id"]
+    list_filter = ["action", "object_type"]
+    search_fields = ["username", "object_id", "request_id"]
+    date_hierarchy = "at"
+    show_full_result_count = False

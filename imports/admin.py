@@ -2,11 +2,13 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from audit.admin import ReadOnlyAdminMixin
+
 from .models import ImportBatch
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(admin.ModelAdmin):
+class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only record of every import: the import pages do the work."""
 
     list_display = ["pk", "file_name", "kind", "status", "rows_new", "rows_updated", "rows_invalid", "created_by", "created_at", "open_link"]
@@ -17,12 +19,3 @@ class ImportBatchAdmin(admin.ModelAdmin):
     @admin.display(description=_("open"))
     def open_link(self, obj):
         return format_html('<a href="{}">{}</a>', obj.get_absolute_url(), _("open"))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
