@@ -1,6 +1,6 @@
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
@@ -39,6 +39,50 @@ def dashboard(request):
             "target_percent": settings.KKMP_TARGET_PERCENT,
         },
     )
+
+
+@login_required
+def dashboard_json(request):
+    """The dashboard's figures as JSON, read-only, for integration (documented in the README)."""
+    region, _regions = _dashboard_scope(request)
+    rows = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region).for_dashboard()
+    groups, total = dashboard_table(rows)
+
+    def figures(progress):
+        return {
+            "jumlah_kk": progress.jumlah_kk,
+            "target": progress.target,
+            "kk_terwakili": progress.kk_terwakili,
+            "anggota_kepala_keluarga": progress.anggota_kepala_keluarga,
+            "anggota_aktif": progress.anggota_aktif,
+            "persen_target": progress.persen_target,
+        }
+
+    data = {
+        "wilayah": {"kode": region.kode, "nama": region.nama} if region else None,
+        "persen_target_kk": settings.KKMP_TARGET_PERCENT,
+        "dibuat_pada": timezone.localtime().isoformat(),
+        "total": figures(total),
+        "kecamatan": [
+            {
+                "kode": kecamatan.kode,
+                "nama": kecamatan.nama,
+                "total": figures(subtotal),
+                "kelurahan": [
+                    {
+                        "kode": kel.kode,
+                        "nama": kel.nama,
+                        "per_tanggal": kel.per_tanggal.isoformat() if kel.per_tanggal else None,
+                        "sumber": kel.sumber,
+                        **figures(progress),
+                    }
+                    for kel, progress in kelurahan_rows
+                ],
+            }
+            for kecamatan, kelurahan_rows, subtotal in groups
+        ],
+    }
+    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
 
 
 @login_required

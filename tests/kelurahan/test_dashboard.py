@@ -139,3 +139,16 @@ def test_exported_names_that_look_like_formulas_are_neutralised(reviewer_client,
 
 def test_an_unknown_export_format_is_404(reviewer_client):
     assert reviewer_client.get(reverse("kelurahan:dashboard_export", args=["pdf"])).status_code == 404
+
+
+def test_the_dashboard_figures_are_available_as_json(reviewer_client, city):
+    data = reviewer_client.get(reverse("kelurahan:dashboard_json")).json()
+    assert data["wilayah"]["kode"] == "64.71" and data["persen_target_kk"] == 10
+    assert data["total"]["kk_terwakili"] == 3 and data["total"]["target"] == 10
+    selatan = next(k for k in data["kecamatan"] if k["kode"] == "64.71.05")
+    sepinggan = next(k for k in selatan["kelurahan"] if k["kode"] == "64.71.05.1002")
+    assert (sepinggan["jumlah_kk"], sepinggan["per_tanggal"], sepinggan["persen_target"]) == (100, "2025-06-30", 10.0)
+
+
+def test_the_json_needs_sign_in(client):
+    assert client.get(reverse("kelurahan:dashboard_json")).status_code == 302
