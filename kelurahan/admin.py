@@ -1,9 +1,22 @@
+from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import FilteredSelectMultiple
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import UserChangeForm
+from django.contrib.auth.models import Group, User
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
 from audit.models import AuditEvent, record
 
+from .grants import (
+    editable_groups,
+    grantable_groups,
+    grantable_kelurahan,
+    grantable_permissions,
+    manageable_users,
+)
 from .models import HouseholdCount, KabupatenKota, Kecamatan, Kelurahan, Provinsi
 from .resources import HouseholdCountResource, KelurahanResource
 
@@ -66,6 +79,14 @@ class KelurahanAdmin(AuditedExportMixin, admin.ModelAdmin):
     autocomplete_fields = ["kecamatan"]
     filter_horizontal = ["officers"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Officers are assigned on the account page, where a staff member can only give the
+        # kelurahan they hold (kelurahan/grants.py); here only a superuser may change them.
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields.append("officers")
+        return fields
+
 
 @admin.register(HouseholdCount)
 class HouseholdCountAdmin(ImportLinkAdmin):
@@ -78,3 +99,77 @@ class HouseholdCountAdmin(ImportLinkAdmin):
     autocomplete_fields = ["kelurahan"]
     date_hierarchy = "as_of"
     readonly_fields = ["created_at"]
+
+
+# --- Accounts: staff grant only what they hold (kelurahan/grants.py) ------------------------
+
+class AccountChangeForm(UserChangeForm):
+    kelurahan = forms.ModelMultipleChoiceField(
+        Kelurahan.objects.none(),
+        required=False,
+        widget=FilteredSelectMultiple(_("kelurahan"), is_stacked=False),
+        label=_("kelurahan (as officer)"),
+        help_text=_("The kelurahan whose members this account keeps (role Pengurus KKMP)."),
+    )
+    editor = None  # set per request by AccountAdmin.get_form
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["kelurahan"].queryset = grantable_kelurahan(self.editor)
+        if self.instance.pk:
+            self.initial.setdefault("kelurahan", list(self.instance.kelurahan_assignments.all()))
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class AccountAdmin(UserAdmin):
+    """Django's user admin, except that a staff member who is not a superuser sees only the
+    accounts holding nothing beyond their own powers, and can give only the groups,
+    permissions and kelurahan they hold themselves (never superuser status)."""
+
+    form = AccountChangeForm
+    fieldsets = UserAdmin.fieldsets + ((_("Kelurahan"), {"fields": ("kelurahan",)}),)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=manageable_users(request.user))
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            fields.append("is_superuser")
+        return fields
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups":
+            kwargs["queryset"] = grantable_groups(request.user)
+        elif db_field.name == "user_permissions":
+            kwargs["queryset"] = grantable_permissions(request.user).select_related("content_type")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        if obj is None:
+            return form
+        return type(form.__name__, (form,), {"editor": request.user})
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if "kelurahan" in form.cleaned_data:
+            form.instance.kelurahan_assignments.set(form.cleaned_data["kelurahan"])
+
+
+@admin.register(Group)
+class RoleAdmin(GroupAdmin):
+    """Groups carry the roles; a staff member who is not a superuser changes only groups
+    whose permissions they all hold, and adds only permissions they hold."""
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).filter(pk__in=editable_groups(request.user))
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "permissions":
+            kwargs["queryset"] = grantable_permissions(request.user).select_related("content_type")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)

@@ -1,0 +1,56 @@
+"""What a staff account may grant: only roles, permissions and kelurahan it holds itself.
+
+The admin's account and group pages use these querysets for their choices and for the accounts
+and groups a staff member may open at all, so that nobody can give (to others or to themselves)
+more than they have. Superusers hold everything.
+"""
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+from .models import Kelurahan
+
+
+def grantable_permissions(editor):
+    if editor.is_superuser:
+        return Permission.objects.all()
+    return Permission.objects.filter(Q(user=editor) | Q(group__user=editor)).distinct()
+
+
+def grantable_groups(editor):
+    """The editor's own groups (a role is granted by adding its group)."""
+    if editor.is_superuser:
+        return Group.objects.all()
+    return Group.objects.filter(user=editor)
+
+
+def grantable_kelurahan(editor):
+    """The kelurahan the editor is assigned to."""
+    if editor.is_superuser:
+        return Kelurahan.objects.all()
+    return Kelurahan.objects.filter(officers=editor)
+
+
+def editable_groups(editor):
+    """Groups whose permissions are all held by the editor."""
+    if editor.is_superuser:
+        return Group.objects.all()
+    return Group.objects.exclude(
+        permissions__in=Permission.objects.exclude(pk__in=grantable_permissions(editor))
+    )
+
+
+def manageable_users(editor):
+    """Accounts that hold nothing beyond what the editor holds: no superusers, and no group,
+    permission or kelurahan the editor could not grant. Anything else would let the editor
+    take over (or strip) powers they do not have."""
+    users = get_user_model().objects.all()
+    if editor.is_superuser:
+        return users
+    return (
+        users.filter(is_superuser=False)
+        .exclude(groups__in=Group.objects.exclude(pk__in=grantable_groups(editor)))
+        .exclude(user_permissions__in=Permission.objects.exclude(pk__in=grantable_permissions(editor)))
+        .exclude(kelurahan_assignments__in=Kelurahan.objects.exclude(pk__in=grantable_kelurahan(editor)))
+    )

@@ -1,0 +1,131 @@
+"""Staff can only grant the roles, permissions and kelurahan they hold themselves (issue 6)."""
+
+import pytest
+from django.contrib.auth.models import Group, Permission
+from django.urls import reverse
+
+from members.services import OFFICER_GROUP, REVIEWER_GROUP
+
+from .factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(roles, kelurahan_a):
+    """A coordinator: an officer of kelurahan A who may manage accounts in the admin."""
+    user = UserFactory(username="koordinator", is_staff=True)
+    user.groups.add(roles[OFFICER_GROUP])
+    user.user_permissions.add(*Permission.objects.filter(
+        content_type__app_label="auth", codename__in=["view_user", "change_user", "view_group", "change_group"]
+    ))
+    kelurahan_a.officers.add(user)
+    return user
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def newcomer(db):
+    return UserFactory(username="calon.pengurus")
+
+
+def change(client, user, **fields):
+    data = {
+        "username": user.username,
+        "first_name": "", "last_name": "", "email": "",
+        "is_active": "on",
+        "date_joined_0": "2026-11-01", "date_joined_1": "08:00:00",
+        "groups": [], "user_permissions": [], "kelurahan": [],
+    }
+    data.update(fields)
+    return client.post(reverse("admin:auth_user_change", args=[user.pk]), data)
+
+
+def test_staff_gives_an_account_their_own_role_and_kelurahan(staff_client, newcomer, roles, kelurahan_a):
+    response = change(
+        staff_client, newcomer, groups=[roles[OFFICER_GROUP].pk], kelurahan=[kelurahan_a.pk]
+    )
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert list(newcomer.groups.all()) == [roles[OFFICER_GROUP]]
+    assert list(newcomer.kelurahan_assignments.all()) == [kelurahan_a]
+
+
+@pytest.mark.parametrize("grant", ["reviewer_role", "other_kelurahan", "foreign_permission"])
+def test_staff_cannot_grant_what_they_do_not_hold(staff_client, newcomer, roles, kelurahan_b, grant):
+    fields = {
+        "reviewer_role": {"groups": [roles[REVIEWER_GROUP].pk]},
+        "other_kelurahan": {"kelurahan": [kelurahan_b.pk]},
+        "foreign_permission": {
+            "user_permissions": [Permission.objects.get(codename="delete_member").pk]
+        },
+    }[grant]
+    response = change(staff_client, newcomer, **fields)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors
+    newcomer.refresh_from_db()
+    assert not newcomer.groups.exists()
+    assert not newcomer.user_permissions.exists()
+    assert not newcomer.kelurahan_assignments.exists()
+
+
+def test_staff_cannot_make_anyone_a_superuser_not_even_themselves(staff_client, staff, newcomer):
+    change(staff_client, newcomer, is_superuser="on", is_staff="on")
+    change(staff_client, staff, is_superuser="on", is_staff="on",
+           groups=list(staff.groups.values_list("pk", flat=True)),
+           user_permissions=list(staff.user_permissions.values_list("pk", flat=True)))
+    newcomer.refresh_from_db()
+    staff.refresh_from_db()
+    assert not newcomer.is_superuser
+    assert not staff.is_superuser
+
+
+def test_staff_cannot_open_accounts_holding_more_than_they_do(staff_client, admin_user, reviewer, kelurahan_b):
+    other_officer = UserFactory(username="pengurus.b")
+    kelurahan_b.officers.add(other_officer)
+    listing = staff_client.get(reverse("admin:auth_user_changelist"))
+    shown = {u.username for u in listing.context["cl"].result_list}
+    assert "koordinator" in shown
+    assert not shown & {"admin", "dkumkmp", "pengurus.b"}
+    for user in (admin_user, reviewer, other_officer):
+        response = change(staff_client, user, username="diambil-alih")
+        assert response.status_code == 302  # "does not exist", back to the index
+        user.refresh_from_db()
+        assert user.username != "diambil-alih"
+
+
+def test_staff_cannot_widen_a_role_beyond_their_own_permissions(staff_client, roles):
+    group = roles[OFFICER_GROUP]
+    before = set(group.permissions.values_list("pk", flat=True))
+    extra = Permission.objects.get(codename="view_all_kelurahan").pk
+    response = staff_client.post(
+        reverse("admin:auth_group_change", args=[group.pk]),
+        {"name": group.name, "permissions": [*before, extra]},
+    )
+    assert response.status_code == 200 and response.context["adminform"].form.errors
+    assert set(group.permissions.values_list("pk", flat=True)) == before
+    reviewer_role = staff_client.get(reverse("admin:auth_group_change", args=[roles[REVIEWER_GROUP].pk]))
+    assert reviewer_role.status_code == 302
+
+
+def test_officers_of_a_kelurahan_are_read_only_for_staff(staff_client, staff, kelurahan_a, newcomer):
+    staff.user_permissions.add(Permission.objects.get(codename="change_kelurahan"))
+    response = staff_client.get(reverse("admin:kelurahan_kelurahan_change", args=[kelurahan_a.pk]))
+    assert response.status_code == 200
+    assert "officers" not in response.context["adminform"].form.fields
+
+
+def test_a_superuser_grants_anything(admin_client_, newcomer, roles, kelurahan_b):
+    response = change(
+        admin_client_, newcomer, groups=[roles[REVIEWER_GROUP].pk], kelurahan=[kelurahan_b.pk],
+        is_superuser="on",
+    )
+    assert response.status_code == 302
+    newcomer.refresh_from_db()
+    assert newcomer.is_superuser
+    assert list(newcomer.kelurahan_assignments.all()) == [kelurahan_b]
+    assert list(Group.objects.filter(user=newcomer)) == [roles[REVIEWER_GROUP]]
