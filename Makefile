@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test migrations-check messages bench clean
+.PHONY: install run test migrations-check messages bench audit audit-tools clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -44,5 +44,20 @@ messages: install
 bench: install
 	$(PY) bench/run.py
 
+# Known vulnerabilities in requirements.txt (pip-audit in its own venv; .ci/known-vulnerabilities.toml).
+AUDIT_VENV  := .venv-audit
+AUDIT_STAMP := $(AUDIT_VENV)/.installed-$(shell cksum .ci/audit-requirements.txt | cut -d' ' -f1)
+
+$(AUDIT_STAMP): .ci/audit-requirements.txt
+	test -x $(AUDIT_VENV)/bin/python || $(PYTHON) -m venv $(AUDIT_VENV)
+	$(AUDIT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r .ci/audit-requirements.txt
+	rm -f $(AUDIT_VENV)/.installed-*
+	touch $(AUDIT_STAMP)
+
+audit-tools: $(AUDIT_STAMP)
+
+audit: audit-tools
+	$(AUDIT_VENV)/bin/python .ci/audit_dependencies.py --pip-audit $(AUDIT_VENV)/bin/pip-audit
+
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache
+	rm -rf $(VENV) $(AUDIT_VENV) staticfiles .pytest_cache
