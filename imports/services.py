@@ -12,7 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import caches
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -142,18 +142,25 @@ def validate_batch(batch, progress=None):
 
 
 def commit_batch(batch, user, progress=None):
-    """Write the batch in one transaction (it is checked again against today's database)."""
+    """Write the batch in one transaction (it is checked again against today's database).
+
+    Returns the pipeline's parse result, or None when the file could not be imported at all
+    (the batch then says why: invalid, or failed and rolled back)."""
     progress = progress or progress_reporter(batch.pk)
     try:
         parsed = pipeline.commit(batch, _read(batch), user, progress)
     except pipeline.ImportFileError as exc:
         finish(batch, ImportBatch.Status.INVALID, str(exc))
-        return batch
+        return None
     except Exception:
         log.exception("import batch %s: commit failed", batch.pk)
+        # The transaction was rolled back. If the connection itself was lost (server restart,
+        # connection cut), drop it so that the next query opens a fresh one.
+        if not connection.in_atomic_block and not connection.is_usable():
+            connection.close()
         batch.refresh_from_db()
         finish(batch, ImportBatch.Status.FAILED, _("The import failed and was rolled back; nothing was imported. Try again, and tell the administrator if it happens again."))
-        return batch
+        return None
     if parsed.problems:
         data = _read(batch)
         batch.error_file.save(f"kesalahan-impor-{batch.pk}.xlsx", ContentFile(error_report(batch, data, parsed.problems)), save=False)
@@ -164,7 +171,7 @@ def commit_batch(batch, user, progress=None):
             AuditEvent.Action.IMPORT_COMMITTED, user=user, obj=batch, file_name=batch.file_name,
             sha256=batch.sha256, new=batch.rows_new, changed=batch.rows_updated, unchanged=batch.rows_unchanged,
         )
-    return batch
+    return parsed
 
 
 def undo_batch(batch, user, request=None):

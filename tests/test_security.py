@@ -156,3 +156,20 @@ def test_the_log_guard_catches_a_full_nik_and_lets_a_masked_one_pass():
         logger.removeHandler(scanner)
         logger.propagate = True
     assert [bool(SIXTEEN_DIGITS.search(line)) for line in scanner.lines] == [False, True]
+
+
+def test_the_log_format_masks_identity_numbers_even_in_tracebacks():
+    from django.conf import settings
+
+    from kkmp.logging import MaskingFormatter
+
+    config = settings.LOGGING["formatters"]["plain"]
+    formatter = MaskingFormatter(config["format"])
+    try:
+        raise ValueError('duplicate key value violates unique constraint: Key (no_kk)=(6471050506150001)')
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "NIK %s", ("6471051203900001",), sys.exc_info())
+    record.request_id = "-"
+    line = formatter.format(record)
+    assert "6471051203900001" not in line and "6471050506150001" not in line
+    assert "6471••••••••0001" in line and "Traceback" in line

@@ -235,31 +235,6 @@ def test_a_batch_whose_worker_died_is_marked_failed_and_the_next_import_works(ad
     assert Household.objects.count() == 2
 
 
-def test_a_database_error_while_writing_rolls_everything_back_and_fails_the_batch(admin_client_, tmp_path, kelurahan_a, monkeypatch):
-    from django.db import OperationalError
-
-    from imports.pipeline import HouseholdImport
-
-    upload(admin_client_, write_csv(tmp_path / "a.csv", [HEADER, *rows(3)]))
-    batch = latest()
-    real_write = HouseholdImport.write
-
-    def write_then_lose_the_connection(self, plan, batch):
-        real_write(self, plan, batch)  # the rows are written inside the transaction...
-        raise OperationalError("server closed the connection unexpectedly")  # ...then it drops
-
-    monkeypatch.setattr(HouseholdImport, "write", write_then_lose_the_connection)
-    confirm(admin_client_, batch)
-    batch.refresh_from_db()
-    assert batch.status == "failed"
-    assert not Household.objects.exists()
-    assert not batch.changes.exists()
-    monkeypatch.setattr(HouseholdImport, "write", real_write)
-    upload(admin_client_, write_csv(tmp_path / "a.csv", [HEADER, *rows(3)]))
-    confirm(admin_client_, latest())
-    assert latest().status == "committed" and Household.objects.count() == 3
-
-
 def test_imports_and_undos_are_in_the_audit_trail(admin_client_, tmp_path, kelurahan_a):
     from audit.models import AuditEvent
 

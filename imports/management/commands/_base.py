@@ -10,7 +10,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from audit.models import AuditEvent, record
 from imports import pipeline, services
 from imports.models import ImportBatch
 from kelurahan.models import Kelurahan
@@ -47,13 +46,16 @@ class ImportCommand(BaseCommand):
                 pipeline.summarise(batch, importer, parsed, plan)
                 pipeline.drop_staging()
             else:
+                # The same path as a confirmed upload: status "saving" while it runs, and a
+                # failure (even a lost database connection) marks the batch failed.
                 batch.created_by = self._user(options["username"])
                 batch.file.save(path.name, ContentFile(data), save=False)
+                batch.status = ImportBatch.Status.COMMITTING
                 batch.save()
-                parsed = pipeline.commit(batch, data, batch.created_by, progress)
+                parsed = services.commit_batch(batch, batch.created_by, progress)
+                if parsed is None:
+                    raise CommandError(batch.message)
         except pipeline.ImportFileError as exc:
-            if batch.pk:
-                services.finish(batch, ImportBatch.Status.INVALID, str(exc))
             raise CommandError(str(exc)) from None
         finally:
             if sys.stderr.isatty():
@@ -67,19 +69,13 @@ class ImportCommand(BaseCommand):
         if parsed.problems:
             for problem in parsed.problems:
                 self.stderr.write(str(problem))
-            if batch.pk:
-                services.finish(batch, ImportBatch.Status.INVALID, "")
             raise CommandError(
                 _("%(count)d row(s) are invalid; nothing was imported. Correct them and import the file again.")
                 % {"count": batch.rows_invalid}
             )
         if options["dry_run"]:
             self.stdout.write(_("Dry run: nothing was saved."))
-        else:
-            record(
-                AuditEvent.Action.IMPORT_COMMITTED, user=batch.created_by, obj=batch, file_name=batch.file_name,
-                sha256=batch.sha256, new=batch.rows_new, changed=batch.rows_updated, via="command",
-            )
+        else:  # commit_batch recorded it in the audit trail
             self.stdout.write(self.style.SUCCESS(_("Import saved as batch #%(n)d.") % {"n": batch.pk}))
 
     def _kelurahan(self, value):
