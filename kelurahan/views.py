@@ -5,6 +5,7 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from audit.models import AuditEvent, record
+from kkmp.downloads import attachment, download_name
 
 from .models import KabupatenKota, Kelurahan, dashboard_table
 from .resources import dashboard_dataset
@@ -103,6 +104,4 @@ def dashboard_export(request, fmt):
     else:
         content = "\ufeff" + dataset.export("csv")  # BOM: Excel then reads UTF-8 correctly
         content_type = "text/csv; charset=utf-8"
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="progres-kkmp-{slug}-{stamp}.{fmt}"'
-    return response
+    return attachment(content, content_type=content_type, filename=download_name("progres-kkmp", slug, stamp, extension=fmt))

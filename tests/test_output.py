@@ -1,5 +1,7 @@
 """Names with markup in them are shown as text, never run as markup (issue 6, Output)."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -36,3 +38,26 @@ def test_names_with_markup_are_escaped(officer_client, marked_up, page):
         "search": "&lt;img src=x&gt;",  # the search box keeps what was typed, as text
     }[page]
     assert shown in html
+
+
+@pytest.mark.parametrize(
+    "parts, expected",
+    [
+        (("Register", "Gunung Samarinda Baru"), "register-gunung-samarinda-baru.xlsx"),
+        (("progres", '64.71.05"; filename=evil.exe\r\nX: y'), "progres-64-71-05-filename-evil-exe-x-y.xlsx"),
+        (("../../etc/passwd",), "etc-passwd.xlsx"),
+        (("Kelurahan Ê ü",), "kelurahan-e-u.xlsx"),
+        (("", "///"), "unduhan.xlsx"),
+    ],
+)
+def test_download_names_are_plain_ascii_with_the_right_extension(parts, expected):
+    from kkmp.downloads import download_name
+
+    assert download_name(*parts, extension="xlsx") == expected
+
+
+def test_the_dashboard_download_carries_a_safe_name(reviewer_client, kelurahan_a):
+    response = reviewer_client.get(reverse("kelurahan:dashboard_export", args=["xlsx"]))
+    header = response["Content-Disposition"]
+    assert header.startswith("attachment; filename=")
+    assert re.fullmatch(r'attachment; filename="?[a-z0-9-]+\.xlsx"?', header), header

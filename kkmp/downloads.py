@@ -1,0 +1,24 @@
+"""Downloads with safe file names: every export names its file through `download_name()`."""
+
+import re
+import unicodedata
+
+from django.http import HttpResponse
+from django.utils.http import content_disposition_header
+
+
+def download_name(*parts, extension):
+    """`download_name("Register", "Gunung Samarinda Baru", extension="xlsx")` →
+    `register-gunung-samarinda-baru.xlsx`: ASCII letters, digits and dashes only, so that no
+    name (a kelurahan with quotes, slashes, dots or line breaks in it) can break the header,
+    leave the download folder or change the extension."""
+    text = "-".join(str(part) for part in parts if str(part))
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", text).strip("-").lower()[:120] or "unduhan"
+    return f"{stem}.{re.sub(r'[^a-z0-9]', '', extension.lower())}"
+
+
+def attachment(content, *, content_type, filename):
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = content_disposition_header(True, filename)
+    return response
