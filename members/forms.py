@@ -110,9 +110,15 @@ class LeaveForm(forms.Form):
 
     status = forms.ChoiceField(
         label=capfirst(_("reason")),
-        choices=[c for c in Member.Status.choices if c[0] != Member.Status.AKTIF],
+        choices=[c for c in Member.Status.choices if c[0] not in Member.CURRENT],
     )
     left_on = forms.DateField(label=capfirst(_("left on")), widget=DateInput())
+    reason = forms.CharField(
+        label=_("Reason or note"),
+        max_length=255,
+        required=False,
+        help_text=_("For example the letter or the decision of the meeting."),
+    )
 
     def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,3 +132,28 @@ class LeaveForm(forms.Form):
         if left_on > timezone.localdate():
             raise forms.ValidationError(_("The leaving date cannot be in the future."))
         return left_on
+
+
+class AcceptForm(forms.Form):
+    """Accept an applicant (calon) as an active member on a date."""
+
+    accepted_on = forms.DateField(label=_("Accepted on"), widget=DateInput())
+    reason = forms.CharField(
+        label=_("Reason or note"),
+        max_length=255,
+        required=False,
+        help_text=_("For example the letter or the decision of the meeting."),
+    )
+
+    def __init__(self, *args, member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member = member
+        self.initial.setdefault("accepted_on", timezone.localdate())
+
+    def clean_accepted_on(self):
+        accepted_on = self.cleaned_data["accepted_on"]
+        if accepted_on < self.member.joined_on:
+            raise forms.ValidationError(_("The acceptance date cannot be before the application date."))
+        if accepted_on > timezone.localdate():
+            raise forms.ValidationError(_("The acceptance date cannot be in the future."))
+        return accepted_on

@@ -101,6 +101,20 @@ class MemberQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=Member.Status.AKTIF)
 
+    def with_status_on(self, day):
+        """Annotate `status_on`: each member's status on `day`, read from the status history
+        (None for a member not yet registered then)."""
+        latest = (
+            MemberStatusChange.objects.filter(member=models.OuterRef("pk"), on__lte=day)
+            .order_by("-on", "-pk")
+            .values("status")[:1]
+        )
+        return self.annotate(status_on=models.Subquery(latest))
+
+    def active_on(self, day):
+        """Members who were active members on `day` (a change dated `day` counts from that day)."""
+        return self.with_status_on(day).filter(status_on=Member.Status.AKTIF)
+
     def for_list(self):
         """The member list page (`members:member_list`): one query per page."""
         return self.select_related("kelurahan", "household").order_by("kelurahan__kode", "member_seq")
@@ -123,6 +137,7 @@ class Member(models.Model):
     """
 
     class Status(models.TextChoices):
+        CALON = "calon", _("applicant")
         AKTIF = "aktif", _("active")
         KELUAR = "keluar", _("resigned")
         MENINGGAL = "meninggal", _("deceased")
@@ -177,8 +192,11 @@ class Member(models.Model):
                 name="members_member_number_unique_per_kelurahan",
             ),
             models.CheckConstraint(
-                condition=(Q(status="aktif", left_on__isnull=True) | (~Q(status="aktif") & Q(left_on__isnull=False))),
-                name="members_member_left_on_matches_status",
+                condition=(
+                    Q(status__in=["calon", "aktif"], left_on__isnull=True)
+                    | (~Q(status__in=["calon", "aktif"]) & Q(left_on__isnull=False))
+                ),
+                name="members_member_left_on_matches_status_v2",
             ),
             models.CheckConstraint(
                 condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),
@@ -192,15 +210,26 @@ class Member(models.Model):
     def get_absolute_url(self):
         return reverse("members:member_detail", args=[self.pk])
 
+    # Who has not left: applicants and active members.
+    CURRENT = (Status.CALON, Status.AKTIF)
+
     @property
     def is_active(self):
         return self.status == self.Status.AKTIF
 
+    @property
+    def is_applicant(self):
+        return self.status == self.Status.CALON
+
+    @property
+    def has_left(self):
+        return self.status not in self.CURRENT
+
     def clean(self):
         errors = {}
-        if self.status == self.Status.AKTIF and self.left_on:
+        if not self.has_left and self.left_on:
             errors["left_on"] = _("An active member cannot have a leaving date.")
-        if self.status != self.Status.AKTIF and not self.left_on:
+        if self.has_left and not self.left_on:
             errors["left_on"] = _("Give the date the member left.")
         if self.left_on and self.joined_on and self.left_on < self.joined_on:
             errors["left_on"] = _("The leaving date cannot be before the joining date.")
@@ -227,3 +256,34 @@ class Member(models.Model):
     @classmethod
     def format_number(cls, kelurahan, seq):
         return settings.KKMP_MEMBER_NUMBER_PATTERN.format(kode=kelurahan.kode, seq=seq)
+
+
+class MemberStatusChange(models.Model):
+    """One step of a member's status history: applied (calon), accepted (aktif), resigned,
+    deceased or expelled, with the date it took effect and the reason. Append-only; the
+    register as of any date is read from it (`MemberQuerySet.active_on`)."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="status_changes", verbose_name=_("member")
+    )
+    status = models.CharField(_("status"), max_length=15, choices=Member.Status.choices)
+    on = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["member", "on", "pk"]
+        indexes = [models.Index(fields=["member", "on"], name="members_status_member_on")]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+
+    def __str__(self):
+        return f"{self.member_id} {self.status} {self.on}"

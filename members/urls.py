@@ -10,4 +10,5 @@ urlpatterns = [
     path("<int:pk>/", views.member_detail, name="member_detail"),
     path("<int:pk>/ubah/", views.member_update, name="member_update"),
     path("<int:pk>/keluar/", views.member_leave, name="member_leave"),
+    path("<int:pk>/terima/", views.member_accept, name="member_accept"),
 ]

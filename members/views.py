@@ -11,7 +11,7 @@ from audit.models import AuditEvent, record
 from kelurahan.models import Kelurahan
 
 from . import services
-from .forms import LeaveForm, MemberForm
+from .forms import AcceptForm, LeaveForm, MemberForm
 from .models import Member
 
 
@@ -77,7 +77,12 @@ def member_detail(request, pk):
     return render(
         request,
         "members/member_detail.html",
-        {"member": member, "can_change": can_change, "show_full": show_full},
+        {
+            "member": member,
+            "can_change": can_change,
+            "show_full": show_full,
+            "status_changes": member.status_changes.select_related("recorded_by"),
+        },
     )
 
 
@@ -134,12 +139,20 @@ def member_update(request, pk):
 @login_required
 def member_leave(request, pk):
     """Record that a member resigned, died or was expelled. Members are never deleted."""
-    member = _member_or_404(request, Member.objects.managed_by(request.user).active(), pk)
+    member = _member_or_404(request, Member.objects.managed_by(request.user).filter(status__in=Member.CURRENT), pk)
     form = LeaveForm(request.POST or None, member=member)
     if request.method == "POST" and form.is_valid():
-        services.record_leaving(
-            member=member, status=form.cleaned_data["status"], left_on=form.cleaned_data["left_on"]
-        )
+        try:
+            services.record_leaving(
+                member=member,
+                status=form.cleaned_data["status"],
+                left_on=form.cleaned_data["left_on"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+            return render(request, "members/member_leave.html", {"form": form, "member": member})
         record(AuditEvent.Action.MEMBER_CHANGED, request=request, obj=member, fields=["status", "left_on"])
         messages.success(
             request,
@@ -148,3 +161,25 @@ def member_leave(request, pk):
         )
         return redirect(member)
     return render(request, "members/member_leave.html", {"form": form, "member": member})
+
+
+@login_required
+def member_accept(request, pk):
+    """Accept an applicant (calon) as an active member."""
+    member = _member_or_404(request, Member.objects.managed_by(request.user).filter(status=Member.Status.CALON), pk)
+    form = AcceptForm(request.POST or None, member=member)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.accept_member(
+                member=member,
+                accepted_on=form.cleaned_data["accepted_on"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            record(AuditEvent.Action.MEMBER_CHANGED, request=request, obj=member, fields=["status", "joined_on"])
+            messages.success(request, _("%(name)s is now an active member.") % {"name": member.name})
+            return redirect(member)
+    return render(request, "members/member_accept.html", {"form": form, "member": member})
