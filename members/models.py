@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from kelurahan.models import Kelurahan
 
@@ -26,6 +27,21 @@ def normalise_rt_rw(value):
     if value.isdigit() and int(value) > 0 and len(value.lstrip("0")) <= 3:
         return value.lstrip("0").zfill(3)
     return value
+
+
+class SavedHistory(HistoricalRecords):
+    """django-simple-history, recording every save of one object (forms, services, admin):
+    who, when, the values after. Bulk writes send no signals, so imports and their undo stay
+    set-based and are recorded by their import batch instead. Deletions are not recorded
+    here: members are never deleted, and a household is deleted only by undoing the import that
+    created it (the batch records that), so the per-object delete signal is not connected and
+    a bulk delete keeps Django's fast path."""
+
+    def finalize(self, sender, **kwargs):
+        super().finalize(sender, **kwargs)
+        if sender is self.cls:
+            models.signals.post_delete.disconnect(self.post_delete, sender=sender)
+            models.signals.pre_delete.disconnect(self.pre_delete, sender=sender)
 
 
 def validate_rt_rw(value):
@@ -72,6 +88,7 @@ class Household(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = HouseholdQuerySet.as_manager()
+    history = SavedHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["no_kk"]
@@ -177,6 +194,7 @@ class Member(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = MemberQuerySet.as_manager()
+    history = SavedHistory(excluded_fields=["created_at", "updated_at", "member_seq"])
 
     class Meta:
         ordering = ["kelurahan__kode", "member_seq"]

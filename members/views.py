@@ -11,6 +11,7 @@ from audit.models import AuditEvent, record
 from kelurahan.models import Kelurahan
 
 from . import services
+from .history import member_history
 from .forms import AcceptForm, LeaveForm, MemberForm
 from .models import Member
 
@@ -82,6 +83,7 @@ def member_detail(request, pk):
             "can_change": can_change,
             "show_full": show_full,
             "status_changes": member.status_changes.select_related("recorded_by"),
+            "history": member_history(member, show_full=show_full),
         },
     )
 
