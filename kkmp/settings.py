@@ -211,6 +211,8 @@ CACHES = {
 KKMP_TARGET_PERCENT = env.int("KKMP_TARGET_PERCENT", default=10)
 # Member numbers: {kode} is the kelurahan's Kemendagri code, {seq} the per-cooperative sequence.
 KKMP_MEMBER_NUMBER_PATTERN = env("KKMP_MEMBER_NUMBER_PATTERN", default="{kode}-{seq:05d}")
+# Registration refuses members younger than this who are not (and were never) married.
+KKMP_MIN_AGE = env.int("KKMP_MIN_AGE", default=17)
 # Reviewers (DKUMKMP) see NIK/KK numbers masked unless this is on.
 KKMP_REVIEWERS_SEE_FULL_NUMBERS = env.bool("KKMP_REVIEWERS_SEE_FULL_NUMBERS", default=False)
 

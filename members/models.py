@@ -1,5 +1,8 @@
 """Households (Kartu Keluarga) and the members of each kelurahan's cooperative."""
 
+import re
+import unicodedata
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -51,6 +54,31 @@ def validate_rt_rw(value):
             code="invalid_rt_rw",
             params={"value": value},
         )
+
+
+PHONE_RE = re.compile(r"\+?\d{8,15}")
+
+
+def normalise_phone(value):
+    """`0812-3456 7890` → `081234567890`; `+62 812…` keeps its plus."""
+    return re.sub(r"[\s.\-()]", "", value or "")
+
+
+def validate_phone(value):
+    if value and not PHONE_RE.fullmatch(value):
+        raise ValidationError(
+            _("A phone number has 8 to 15 digits, optionally starting with +."), code="invalid_phone"
+        )
+
+
+def normalise_person_name(name):
+    """For spotting likely duplicates: `Siti  Aminah`, `SITI AMINAH` and `Siti-Aminah` match."""
+    letters = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^A-Za-z]+", " ", letters).upper().split())
+
+
+def age_on(birth_date, day):
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 class HouseholdQuerySet(models.QuerySet):
@@ -136,6 +164,14 @@ class MemberQuerySet(models.QuerySet):
         """The member list page (`members:member_list`): one query per page."""
         return self.select_related("kelurahan", "household").order_by("kelurahan__kode", "member_seq")
 
+    def likely_duplicates(self, *, name, birth_date, nik=""):
+        """Members with the same birth date and the same name (normalised) under another NIK."""
+        if not name or not birth_date:
+            return []
+        wanted = normalise_person_name(name)
+        candidates = self.filter(birth_date=birth_date).exclude(nik=nik).select_related("kelurahan")
+        return [m for m in candidates if normalise_person_name(m.name) == wanted]
+
     def search(self, text):
         """Members whose NIK or KK number starts with `text`, or whose name contains it."""
         text = (text or "").strip()
@@ -164,6 +200,10 @@ class Member(models.Model):
         LAKI_LAKI = "L", _("male")
         PEREMPUAN = "P", _("female")
 
+    class Citizenship(models.TextChoices):
+        WNI = "WNI", _("Indonesian citizen (WNI)")
+        WNA = "WNA", _("foreign national (WNA)")
+
     nik = models.CharField(_("NIK"), max_length=16, unique=True, validators=[validate_nik])
     name = models.CharField(_("name"), max_length=150)
     sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
@@ -183,6 +223,39 @@ class Member(models.Model):
         verbose_name=_("household (KK)"),
     )
     is_head_of_household = models.BooleanField(_("head of household (kepala keluarga)"), default=False)
+    phone = models.CharField(_("phone"), max_length=16, blank=True, validators=[validate_phone])
+    citizenship = models.CharField(
+        _("citizenship"), max_length=3, choices=Citizenship.choices, default=Citizenship.WNI
+    )
+    is_married = models.BooleanField(
+        _("married (or has been married)"),
+        default=False,
+        help_text=_("Members younger than the minimum age are accepted only when married."),
+    )
+    ktp_address = models.CharField(_("address on the KTP"), max_length=255, blank=True)
+    domicile_address = models.CharField(_("domicile address"), max_length=255, blank=True)
+    domicile_kelurahan = models.ForeignKey(
+        Kelurahan,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("domicile kelurahan"),
+    )
+    domicile_rt = models.CharField(
+        _("domicile RT"), max_length=3, blank=True, validators=[validate_rt_rw], help_text=RT_RW_HELP
+    )
+    domicile_rw = models.CharField(
+        _("domicile RW"),
+        max_length=3,
+        blank=True,
+        validators=[validate_rt_rw],
+        help_text=_("Optional: Balikpapan has no RW."),
+    )
+    simpanan_pokok = models.PositiveIntegerField(
+        _("simpanan pokok paid (Rp)"), null=True, blank=True
+    )
+    simpanan_pokok_paid_on = models.DateField(_("simpanan pokok paid on"), null=True, blank=True)
     joined_on = models.DateField(_("joined on"))
     status = models.CharField(
         _("status"), max_length=15, choices=Status.choices, default=Status.AKTIF
@@ -220,6 +293,15 @@ class Member(models.Model):
                 condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),
                 name="members_member_left_after_joining",
             ),
+            models.CheckConstraint(
+                condition=Q(simpanan_pokok__isnull=True, simpanan_pokok_paid_on__isnull=True)
+                | Q(simpanan_pokok__isnull=False, simpanan_pokok_paid_on__isnull=False),
+                name="members_member_simpanan_pokok_amount_and_date",
+            ),
+        ]
+        indexes = [
+            # Likely duplicates are looked up by birth date (then the name is compared).
+            models.Index(fields=["birth_date"], name="members_member_birth_date"),
         ]
 
     def __str__(self):
@@ -251,6 +333,18 @@ class Member(models.Model):
             errors["left_on"] = _("Give the date the member left.")
         if self.left_on and self.joined_on and self.left_on < self.joined_on:
             errors["left_on"] = _("The leaving date cannot be before the joining date.")
+        self.phone = normalise_phone(self.phone)
+        self.domicile_rt = normalise_rt_rw(self.domicile_rt)
+        self.domicile_rw = normalise_rt_rw(self.domicile_rw)
+        if (self.simpanan_pokok is None) != (self.simpanan_pokok_paid_on is None):
+            field = "simpanan_pokok_paid_on" if self.simpanan_pokok is not None else "simpanan_pokok"
+            errors[field] = _("Give both the simpanan pokok amount and the date it was paid.")
+        if self.birth_date and self.joined_on and not self.is_married:
+            age = age_on(self.birth_date, self.joined_on)
+            if age < settings.KKMP_MIN_AGE:
+                errors["birth_date"] = _(
+                    "A member must be at least %(min)d years old or married; this person is %(age)d."
+                ) % {"min": settings.KKMP_MIN_AGE, "age": age}
         if errors:
             raise ValidationError(errors)
 

@@ -36,6 +36,21 @@ def _member_or_404(request, queryset, pk):
     return member
 
 
+# Registration fields that go to `register_member` as they are.
+REGISTRATION_DETAILS = [
+    "phone",
+    "citizenship",
+    "is_married",
+    "ktp_address",
+    "domicile_address",
+    "domicile_kelurahan",
+    "domicile_rt",
+    "domicile_rw",
+    "simpanan_pokok",
+    "simpanan_pokok_paid_on",
+]
+
+
 def _warn(request, form):
     for warning in form.warnings:
         messages.warning(request, warning)
@@ -106,6 +121,9 @@ def member_create(request):
                 no_kk=data["no_kk"],
                 is_head_of_household=data["is_head_of_household"],
                 joined_on=data["joined_on"],
+                status=data["status"],
+                by=request.user,
+                **{name: data[name] for name in REGISTRATION_DETAILS},
             )
         except ValidationError as exc:
             form.add_error(None, exc.messages)
