@@ -232,3 +232,59 @@ class AcceptForm(forms.Form):
         if accepted_on > timezone.localdate():
             raise forms.ValidationError(_("The acceptance date cannot be in the future."))
         return accepted_on
+
+
+class MemberFilterForm(forms.Form):
+    """The member list's search, filters and sort (GET). Invalid values are shown as errors
+    and ignored, never a server error."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    kelurahan = forms.ModelChoiceField(label=_("Kelurahan"), required=False, queryset=Kelurahan.objects.none())
+    rt = forms.CharField(label=_("RT"), required=False, max_length=3)
+    rw = forms.CharField(label=_("RW"), required=False, max_length=3)
+    joined = forms.DateField(
+        label=_("Joined in (month)"),
+        required=False,
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("number", _("member number")),
+            ("name", _("name")),
+            ("-joined", _("joined, newest first")),
+            ("joined", _("joined, oldest first")),
+        ],
+    )
+
+    def __init__(self, *args, kelurahan_queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("All statuses")), *Member.Status.choices]
+        self.fields["kelurahan"].queryset = kelurahan_queryset
+
+    def clean_rt(self):
+        return self._rt_rw("rt")
+
+    def clean_rw(self):
+        return self._rt_rw("rw")
+
+    def _rt_rw(self, name):
+        value = normalise_rt_rw(self.cleaned_data.get(name, ""))
+        if value and not (value.isdigit() and len(value) == 3):
+            raise forms.ValidationError(_("RT/RW must be a number from 1 to 999 (given: %(value)s).") % {"value": value})
+        return value
+
+    def filters(self):
+        """The valid filters as keyword arguments for `MemberQuerySet.filtered`."""
+        self.is_valid()
+        data = self.cleaned_data  # the valid fields only
+        return {
+            "status": data.get("status") or "",
+            "kelurahan": data.get("kelurahan"),
+            "rt": data.get("rt") or "",
+            "rw": data.get("rw") or "",
+            "joined_month": data.get("joined"),
+        }

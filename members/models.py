@@ -2,6 +2,7 @@
 
 import re
 import unicodedata
+from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -163,6 +164,39 @@ class MemberQuerySet(models.QuerySet):
     def for_list(self):
         """The member list page (`members:member_list`): one query per page."""
         return self.select_related("kelurahan", "household").order_by("kelurahan__kode", "member_seq")
+
+    # The member list's sort orders: key -> order_by (each ends with a unique column).
+    SORTS = {
+        "number": ("kelurahan__kode", "member_seq"),
+        "name": ("name", "pk"),
+        "joined": ("joined_on", "pk"),
+        "-joined": ("-joined_on", "-pk"),
+    }
+
+    def sorted_by(self, key):
+        return self.order_by(*self.SORTS.get(key, self.SORTS["number"]))
+
+    def filtered(self, *, status="", rt="", rw="", joined_month=None, kelurahan=None):
+        """The member list's filters; empty ones are ignored. `joined_month` is a date in the
+        month; RT and RW are the member's domicile, written 7, 07 or 007."""
+        members = self
+        if status:
+            members = members.filter(status=status)
+        if kelurahan is not None:
+            members = members.filter(kelurahan=kelurahan)
+        if rt:
+            members = members.filter(domicile_rt=normalise_rt_rw(rt))
+        if rw:
+            members = members.filter(domicile_rw=normalise_rt_rw(rw))
+        if joined_month is not None:
+            first = joined_month.replace(day=1)
+            after = (first + timedelta(days=32)).replace(day=1)
+            members = members.filter(joined_on__gte=first, joined_on__lt=after)
+        return members
+
+    def uses_rw(self):
+        """Whether any of these members has an RW (Balikpapan has none: the filter is hidden)."""
+        return self.exclude(domicile_rw="").exists()
 
     def likely_duplicates(self, *, name, birth_date, nik=""):
         """Members with the same birth date and the same name (normalised) under another NIK."""

@@ -12,7 +12,7 @@ from kelurahan.models import Kelurahan
 
 from . import services
 from .history import member_history
-from .forms import AcceptForm, LeaveForm, MemberForm
+from .forms import AcceptForm, LeaveForm, MemberFilterForm, MemberForm
 from .models import Member
 
 
@@ -58,23 +58,26 @@ def _warn(request, form):
 
 @login_required
 def member_list(request):
-    """The register of members of the kelurahan the user may read, searchable and paginated."""
-    members = Member.objects.for_user(request.user).for_list()
-    query = request.GET.get("q", "").strip()
-    status = request.GET.get("status", "")
-    members = members.search(query)
-    if status in Member.Status.values:
-        members = members.filter(status=status)
+    """The register of members of the kelurahan the user may read: searchable, filtered by
+    status, domicile RT/RW and join month, sorted, paginated."""
+    scope = Member.objects.for_user(request.user)
+    kelurahan_list = Kelurahan.objects.for_user(request.user).select_related("kecamatan")
+    form = MemberFilterForm(request.GET, kelurahan_queryset=kelurahan_list)
+    form.is_valid()  # invalid filters are shown and left out
+    query = form.cleaned_data.get("q", "").strip()
+    members = scope.for_list().search(query).filtered(**form.filters()).sorted_by(form.cleaned_data.get("sort"))
     page = Paginator(members, 25).get_page(request.GET.get("page"))
+    shown_kelurahan = list(kelurahan_list[:50])
     return render(
         request,
         "members/member_list.html",
         {
             "page": page,
+            "form": form,
             "query": query,
-            "status": status,
-            "statuses": Member.Status.choices,
-            "kelurahan_list": Kelurahan.objects.for_user(request.user).select_related("kecamatan")[:50],
+            "kelurahan_list": shown_kelurahan,
+            "kelurahan_select": 1 < len(shown_kelurahan) < 50,
+            "uses_rw": scope.uses_rw() or bool(form.cleaned_data.get("rw")),
             "can_add": Kelurahan.objects.managed_by(request.user).exists(),
             "show_full": can_see_full_numbers(request.user),
         },
