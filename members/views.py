@@ -3,7 +3,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -12,6 +12,7 @@ from kelurahan.models import Kelurahan
 
 from . import services
 from .history import member_history
+from .resources import qr_svg, register_xlsx
 from .forms import AcceptForm, LeaveForm, MemberFilterForm, MemberForm
 from .models import Member
 
@@ -206,3 +207,68 @@ def member_accept(request, pk):
             messages.success(request, _("%(name)s is now an active member.") % {"name": member.name})
             return redirect(member)
     return render(request, "members/member_accept.html", {"form": form, "member": member})
+
+
+# --- Exports of a kelurahan's register: XLSX, the Rapat Anggota list, member cards -----------
+
+def _kelurahan_or_404(request, pk):
+    """A kelurahan the user may read; another one is a 404, recorded as denied."""
+    kelurahan = Kelurahan.objects.for_user(request.user).select_related("kecamatan").filter(pk=pk).first()
+    if kelurahan is None:
+        if Kelurahan.objects.filter(pk=pk).exists():
+            record(AuditEvent.Action.DENIED, request=request, object_type="kelurahan", object_id=pk, path=request.path)
+        raise Http404
+    return kelurahan
+
+
+def _register(kelurahan):
+    return Member.objects.filter(kelurahan=kelurahan).select_related("household").order_by("member_seq")
+
+
+@login_required
+def register_xlsx_download(request, pk):
+    """The register of members of one kelurahan (everyone ever registered) as XLSX."""
+    kelurahan = _kelurahan_or_404(request, pk)
+    members = _register(kelurahan)
+    show_full = can_see_full_numbers(request.user)
+    content = register_xlsx(kelurahan, members.iterator(chunk_size=2000), show_full=show_full)
+    record(AuditEvent.Action.EXPORT, request=request, obj=kelurahan, what="member register", format="xlsx", full_numbers=show_full)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="daftar-anggota-{kelurahan.kode}.xlsx"'
+    return response
+
+
+@login_required
+def meeting_list(request, pk):
+    """The attendance list of a Rapat Anggota: the active members, with a signature column,
+    as a page to print on A4."""
+    kelurahan = _kelurahan_or_404(request, pk)
+    members = _register(kelurahan).filter(status=Member.Status.AKTIF)
+    record(AuditEvent.Action.EXPORT, request=request, obj=kelurahan, what="meeting list", format="html")
+    return render(request, "members/meeting_list.html", {"kelurahan": kelurahan, "members": members})
+
+
+CARDS_PER_SHEET = 8  # 2 x 4 cards of 85.6 x 54 mm on A4
+
+
+@login_required
+def kelurahan_cards(request, pk):
+    """Member cards (kartu anggota) of the active members, 8 to an A4 sheet."""
+    kelurahan = _kelurahan_or_404(request, pk)
+    members = list(_register(kelurahan).filter(status=Member.Status.AKTIF))
+    record(AuditEvent.Action.EXPORT, request=request, obj=kelurahan, what="member cards", count=len(members))
+    return _cards(request, kelurahan, members)
+
+
+@login_required
+def member_card(request, pk):
+    """One member's card, to print."""
+    member = _member_or_404(request, Member.objects.for_user(request.user).select_related("kelurahan"), pk)
+    record(AuditEvent.Action.EXPORT, request=request, obj=member, what="member card")
+    return _cards(request, member.kelurahan, [member])
+
+
+def _cards(request, kelurahan, members):
+    cards = [{"member": m, "qr": qr_svg(m.member_number)} for m in members]
+    sheets = [cards[i:i + CARDS_PER_SHEET] for i in range(0, len(cards), CARDS_PER_SHEET)]
+    return render(request, "members/member_cards.html", {"kelurahan": kelurahan, "sheets": sheets})
