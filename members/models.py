@@ -137,8 +137,16 @@ class Household(models.Model):
 
 class MemberQuerySet(models.QuerySet):
     def for_user(self, user):
-        """Members of the kelurahan `user` may read (see `KelurahanQuerySet.for_user`)."""
-        return self.filter(kelurahan__in=Kelurahan.objects.for_user(user))
+        """Members of the kelurahan `user` may read (see `KelurahanQuerySet.for_user`).
+
+        The kelurahan ids are read first (an officer has one or a few): with `kelurahan_id IN
+        (5)` PostgreSQL walks the (kelurahan, member_seq) index in order and stops after a page,
+        where a subquery made it fetch and sort the whole kelurahan. Readers of every kelurahan
+        get no filter at all."""
+        scope = Kelurahan.objects.for_user(user)
+        if not scope.query.has_filters() and not scope.query.is_empty():
+            return self.all()
+        return self.filter(kelurahan_id__in=list(scope.values_list("pk", flat=True)))
 
     def managed_by(self, user):
         """Members `user` may change (see `KelurahanQuerySet.managed_by`)."""
@@ -163,11 +171,13 @@ class MemberQuerySet(models.QuerySet):
 
     def for_list(self):
         """The member list page (`members:member_list`): one query per page."""
-        return self.select_related("kelurahan", "household").order_by("kelurahan__kode", "member_seq")
+        return self.select_related("kelurahan", "household").order_by("kelurahan_id", "member_seq")
 
-    # The member list's sort orders: key -> order_by (each ends with a unique column).
+    # The member list's sort orders: key -> order_by (each ends with a unique column). Member
+    # numbers go by kelurahan id (regions are loaded in code order), which the unique
+    # (kelurahan, member_seq) index serves without sorting.
     SORTS = {
-        "number": ("kelurahan__kode", "member_seq"),
+        "number": ("kelurahan_id", "member_seq"),
         "name": ("name", "pk"),
         "joined": ("joined_on", "pk"),
         "-joined": ("-joined_on", "-pk"),
