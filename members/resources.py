@@ -50,6 +50,17 @@ class MemberResource(ExportResource):
     tanggal_masuk = fields.Field(attribute="joined_on", column_name="tanggal_masuk", widget=widgets.DateWidget("%Y-%m-%d"))
     status = fields.Field(attribute="status", column_name="status")
     tanggal_keluar = fields.Field(attribute="left_on", column_name="tanggal_keluar", widget=widgets.DateWidget("%Y-%m-%d"))
+    kawin = fields.Field(attribute="is_married", column_name="kawin", widget=widgets.BooleanWidget())
+    kewarganegaraan = fields.Field(attribute="citizenship", column_name="kewarganegaraan")
+    telepon = fields.Field(attribute="phone", column_name="telepon")
+    alamat_ktp = fields.Field(attribute="ktp_address", column_name="alamat_ktp")
+    alamat_domisili = fields.Field(attribute="domicile_address", column_name="alamat_domisili")
+    rt = fields.Field(attribute="domicile_rt", column_name="rt")
+    rw = fields.Field(attribute="domicile_rw", column_name="rw")
+    simpanan_pokok = fields.Field(attribute="simpanan_pokok", column_name="simpanan_pokok")
+    tanggal_simpanan_pokok = fields.Field(
+        attribute="simpanan_pokok_paid_on", column_name="tanggal_simpanan_pokok", widget=widgets.DateWidget("%Y-%m-%d")
+    )
 
     class Meta:
         model = Member
@@ -65,6 +76,15 @@ class MemberResource(ExportResource):
             "tanggal_masuk",
             "status",
             "tanggal_keluar",
+            "kawin",
+            "kewarganegaraan",
+            "telepon",
+            "alamat_ktp",
+            "alamat_domisili",
+            "rt",
+            "rw",
+            "simpanan_pokok",
+            "tanggal_simpanan_pokok",
         )
         export_order = fields
 

@@ -141,3 +141,12 @@ def test_a_reviewer_cannot_accept(reviewer_client, kelurahan_a):
     assert reviewer_client.post(reverse("members:member_accept", args=[member.pk]), {"accepted_on": "2025-09-20"}).status_code == 404
     member.refresh_from_db()
     assert member.status == Member.Status.CALON
+
+
+def test_the_admin_shows_the_status_history_and_cannot_change_the_status(admin_client_, kelurahan_a):
+    member = register(kelurahan_a, 1, status=Member.Status.CALON)
+    url = f"/admin/members/member/{member.pk}/change/"
+    page = admin_client_.get(url)
+    assert page.status_code == 200
+    assert "status" not in page.context["adminform"].form.fields
+    assert 'name="status"' not in page.content.decode()
