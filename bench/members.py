@@ -4,7 +4,8 @@
 Recreates its own database (`BENCH_MEMBERS_DB`, default `kkmp_bench_members`, on the server of
 BENCH_DATABASE_URL), migrates it, loads the Balikpapan regions and COPYs in
 `BENCH_SEARCH_MEMBERS` members (default 1,000,000) with half as many households, fixed seed.
-Then times the member list as the page runs it (the page of 25 and the paginator's count), for an
+Then times the member list as the page runs it (the page of 25 and the paginator's count, capped
+at 10,000), for an
 officer of the largest kelurahan and for a reviewer who reads every kelurahan: median of 7 runs.
 Prints a Markdown table; the target is < 50 ms per search.
 """
@@ -132,13 +133,13 @@ def measure():
 
     django.setup()
     from django.contrib.auth import get_user_model
-    from django.core.paginator import Paginator
     from django.db import connection
     from django.db.models import Count
 
     from kelurahan.models import Kelurahan
     from members.models import Member
     from members.services import OFFICER_GROUP, REVIEWER_GROUP, ensure_roles
+    from members.views import MemberPaginator
 
     groups = ensure_roles()
     User = get_user_model()
@@ -154,7 +155,7 @@ def measure():
 
     def page(user, q="", sort="", **filters):
         members = Member.objects.for_user(user).for_list().search(q).filtered(**filters).sorted_by(sort)
-        found = Paginator(members, 25).get_page(1)
+        found = MemberPaginator(members).get_page(1)
         list(found)
         return found.paginator.count
 

@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent, record
@@ -25,6 +26,24 @@ def can_see_full_numbers(user):
         or user.has_perm("members.change_member")
         or settings.KKMP_REVIEWERS_SEE_FULL_NUMBERS
     )
+
+
+class MemberPaginator(Paginator):
+    """25 a page, counting at most `CAP` members: an exact count of a city-wide list costs
+    more than the page itself (bench/members.py). Past the cap the page says "more than" and
+    asks for a narrower search."""
+
+    CAP = 10_000
+
+    def __init__(self, object_list):
+        super().__init__(object_list, 25)
+        self.capped = False
+
+    @cached_property
+    def count(self):
+        found = self.object_list.order_by()[: self.CAP + 1].count()
+        self.capped = found > self.CAP
+        return min(found, self.CAP)
 
 
 def _member_or_404(request, queryset, pk):
@@ -67,7 +86,7 @@ def member_list(request):
     form.is_valid()  # invalid filters are shown and left out
     query = form.cleaned_data.get("q", "").strip()
     members = scope.for_list().search(query).filtered(**form.filters()).sorted_by(form.cleaned_data.get("sort"))
-    page = Paginator(members, 25).get_page(request.GET.get("page"))
+    page = MemberPaginator(members).get_page(request.GET.get("page"))
     shown_kelurahan = list(kelurahan_list[:50])
     return render(
         request,

@@ -94,3 +94,19 @@ def test_the_list_runs_a_fixed_number_of_queries(officer_client, kelurahan_a, ke
     with django_assert_num_queries(10):
         response = officer_client.get(URL, {"status": "aktif", "sort": "name"})
         assert len(response.context["page"]) == 12
+
+
+def test_a_long_list_counts_up_to_the_cap_and_says_so(officer_client, kelurahan_a, monkeypatch):
+    from members.views import MemberPaginator
+
+    monkeypatch.setattr(MemberPaginator, "CAP", 30)
+    for i in range(31):
+        MemberFactory(kelurahan=kelurahan_a, nik=make_nik(i + 1), member_seq=i + 1)
+    response = officer_client.get("/en/anggota/")
+    assert response.context["page"].paginator.count == 30
+    assert response.context["page"].paginator.num_pages == 2
+    assert "More than 30 members match" in response.content.decode()
+    MemberFactory(kelurahan=kelurahan_a, nik=make_nik(99), member_seq=99, status="calon")
+    response = officer_client.get("/en/anggota/", {"status": "calon"})
+    assert response.context["page"].paginator.count == 1
+    assert "More than" not in response.content.decode()
