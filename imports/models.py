@@ -11,12 +11,14 @@ class ImportBatch(models.Model):
     class Kind(models.TextChoices):
         HOUSEHOLDS = "households", _("households (KK)")
         HOUSEHOLD_COUNTS = "household_counts", _("household counts per kelurahan")
+        MEMBERS = "members", _("members (a cooperative's register)")
 
     class Layout(models.TextChoices):
         HOUSEHOLD_LIST = "household_list", _("Household list (one row per KK)")
         SIAK_PEOPLE = "siak_people", _("Population export (one row per person, SIAK/Disdukcapil)")
         OPENSID_PEOPLE = "opensid_people", _("OpenSID resident export (one row per person)")
         HOUSEHOLD_COUNTS = "household_counts", _("Household counts (one row per kelurahan and date)")
+        MEMBER_LIST = "member_list", _("Register of members (one row per member)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting to be checked")

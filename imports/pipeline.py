@@ -426,6 +426,9 @@ class BaseImport:
     def restore_values(self, before):
         return before
 
+    def prepare_undo(self, batch, changes):
+        """Kind-specific checks and clean-up before undo deletes and restores (may refuse)."""
+
     def write(self, plan, batch):
         """Write the plan (new and changed rows) and record each row for undo."""
         if connection.vendor == "postgresql":
@@ -1016,6 +1019,7 @@ def undo(batch, user):
                 % {"batches": ", ".join(f"#{n}" for n in numbers)}
             )
         ids = changes.values("object_id")
+        importer.prepare_undo(batch, changes)
         if model is Household:
             edited = Household.objects.filter(pk__in=ids, updated_at__gt=batch.committed_at).count()
             if edited:

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "simple_history",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +66,7 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "kkmp.middleware.SessionTimeoutMiddleware",
     "kkmp.middleware.TwoFactorMiddleware",
+    "simple_history.middleware.HistoryRequestMiddleware",  # who changed a member or household
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
@@ -209,6 +211,8 @@ CACHES = {
 KKMP_TARGET_PERCENT = env.int("KKMP_TARGET_PERCENT", default=10)
 # Member numbers: {kode} is the kelurahan's Kemendagri code, {seq} the per-cooperative sequence.
 KKMP_MEMBER_NUMBER_PATTERN = env("KKMP_MEMBER_NUMBER_PATTERN", default="{kode}-{seq:05d}")
+# Registration refuses members younger than this who are not (and were never) married.
+KKMP_MIN_AGE = env.int("KKMP_MIN_AGE", default=17)
 # Reviewers (DKUMKMP) see NIK/KK numbers masked unless this is on.
 KKMP_REVIEWERS_SEE_FULL_NUMBERS = env.bool("KKMP_REVIEWERS_SEE_FULL_NUMBERS", default=False)
 

@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from kelurahan.admin import AuditedExportMixin, ImportLinkAdmin
 
-from .models import Household, Member
+from .models import Household, Member, MemberStatusChange
 from .resources import HouseholdResource, MemberResource
 
 
@@ -19,6 +19,19 @@ class HouseholdAdmin(ImportLinkAdmin):
     show_full_result_count = False
 
 
+class StatusChangeInline(admin.TabularInline):
+    """The status history, read-only: statuses change through the officers' pages (services)."""
+
+    model = MemberStatusChange
+    fields = ["on", "status", "reason", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Member)
 class MemberAdmin(AuditedExportMixin, admin.ModelAdmin):
     """Members are registered by officers on the site; the admin can correct and export them.
@@ -30,7 +43,9 @@ class MemberAdmin(AuditedExportMixin, admin.ModelAdmin):
     list_filter = ["status", "kelurahan__kecamatan"]
     search_fields = ["=nik", "name", "member_number"]
     autocomplete_fields = ["kelurahan", "household"]
-    readonly_fields = ["member_number", "created_at", "updated_at"]
+    # Status, joining and leaving dates change with their history (accept, record leaving).
+    readonly_fields = ["member_number", "status", "joined_on", "left_on", "created_at", "updated_at"]
+    inlines = [StatusChangeInline]
     show_full_result_count = False
 
     def has_delete_permission(self, request, obj=None):

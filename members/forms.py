@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kelurahan.models import Kelurahan
 
 from .identity import check_nik, check_no_kk
-from .models import Member
+from .models import Member, normalise_phone, normalise_rt_rw
 
 
 class DateInput(forms.DateInput):
@@ -31,22 +31,52 @@ class MemberForm(forms.ModelForm):
         widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
     )
 
+    status = forms.ChoiceField(
+        label=_("Registered as"),
+        choices=[
+            (Member.Status.AKTIF, _("active member (accepted)")),
+            (Member.Status.CALON, _("applicant (calon), to be accepted later")),
+        ],
+        initial=Member.Status.AKTIF,
+        required=False,
+    )
+    confirm_duplicate = forms.BooleanField(
+        label=_("This is a different person: register anyway"),
+        required=False,
+    )
+
     class Meta:
         model = Member
         fields = [
             "kelurahan",
+            "status",
             "nik",
             "name",
             "sex",
             "birth_date",
+            "is_married",
+            "citizenship",
+            "phone",
             "no_kk",
             "is_head_of_household",
+            "ktp_address",
+            "domicile_address",
+            "domicile_kelurahan",
+            "domicile_rt",
+            "domicile_rw",
             "joined_on",
+            "simpanan_pokok",
+            "simpanan_pokok_paid_on",
         ]
         widgets = {
             "nik": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            "phone": forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
             "birth_date": DateInput(),
             "joined_on": DateInput(),
+            "simpanan_pokok_paid_on": DateInput(),
+            "simpanan_pokok": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "step": 1000}),
+            "domicile_rt": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 3}),
+            "domicile_rw": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 3}),
         }
 
     def __init__(self, *args, user, **kwargs):
@@ -54,17 +84,28 @@ class MemberForm(forms.ModelForm):
         self.warnings = []
         self.fields["nik"].max_length = 32  # typed with spaces or dots; cleaned to 16 digits
         self.fields["nik"].widget.attrs["maxlength"] = 32
+        self.fields["phone"].max_length = 24  # typed with spaces or dashes; cleaned to digits
+        self.fields["phone"].widget.attrs["maxlength"] = 24
+        self.duplicates = []
+        self.fields["citizenship"].required = False
         allowed = Kelurahan.objects.managed_by(user).select_related("kecamatan")
         self.fields["kelurahan"].queryset = allowed
+        # Domicile: a kelurahan of the same kabupaten/kota as the cooperatives the user keeps.
+        self.fields["domicile_kelurahan"].queryset = Kelurahan.objects.filter(
+            kecamatan__kabupaten_kota__in=allowed.values("kecamatan__kabupaten_kota")
+        ).order_by("nama")
         if self.instance.pk:
             # A member stays in their cooperative; moving is leaving one and joining another.
+            # Status changes have their own pages (accept, leaving).
             del self.fields["kelurahan"]
+            del self.fields["status"]
             if self.instance.household_id:
                 self.initial.setdefault("no_kk", self.instance.household.no_kk)
         else:
             self.initial.setdefault("joined_on", timezone.localdate())
             if len(allowed) == 1:
                 self.initial.setdefault("kelurahan", allowed[0].pk)
+                self.initial.setdefault("domicile_kelurahan", allowed[0].pk)
 
     def clean_nik(self):
         check = check_nik(self.cleaned_data["nik"])
@@ -102,7 +143,41 @@ class MemberForm(forms.ModelForm):
                 self.warnings.append(_("The sex differs from the one the NIK encodes."))
         if data.get("is_head_of_household") and not data.get("no_kk"):
             self.add_error("no_kk", _("A head of household needs the KK number."))
+        if data.get("citizenship") == Member.Citizenship.WNA:
+            self.warnings.append(_("The KKMP guidance asks for Indonesian citizens; check the articles of the cooperative."))
+        self._check_duplicates(data)
         return data
+
+    def _check_duplicates(self, data):
+        """Same name and birth date under another NIK: a warning the officer must confirm."""
+        name, birth_date, nik = data.get("name"), data.get("birth_date"), data.get("nik")
+        if not (name and birth_date and nik):
+            return
+        if self.instance.pk and (name, birth_date) == (self.instance.name, self.instance.birth_date):
+            return  # unchanged: confirmed when registered
+        self.duplicates = Member.objects.likely_duplicates(name=name, birth_date=birth_date, nik=nik)
+        if self.duplicates and not data.get("confirm_duplicate"):
+            self.add_error(
+                "confirm_duplicate",
+                _("A member with the same name and birth date is already registered under another NIK: %(members)s. "
+                  "Check it is not the same person; tick the box to register anyway.")
+                % {"members": ", ".join(f"{m.member_number} (KKMP {m.kelurahan.nama})" for m in self.duplicates[:5])},
+            )
+
+    def clean_status(self):
+        return self.cleaned_data.get("status") or Member.Status.AKTIF
+
+    def clean_citizenship(self):
+        return self.cleaned_data.get("citizenship") or Member.Citizenship.WNI
+
+    def clean_phone(self):
+        return normalise_phone(self.cleaned_data.get("phone", ""))
+
+    def clean_domicile_rt(self):
+        return normalise_rt_rw(self.cleaned_data.get("domicile_rt", ""))
+
+    def clean_domicile_rw(self):
+        return normalise_rt_rw(self.cleaned_data.get("domicile_rw", ""))
 
 
 class LeaveForm(forms.Form):
@@ -110,9 +185,15 @@ class LeaveForm(forms.Form):
 
     status = forms.ChoiceField(
         label=capfirst(_("reason")),
-        choices=[c for c in Member.Status.choices if c[0] != Member.Status.AKTIF],
+        choices=[c for c in Member.Status.choices if c[0] not in Member.CURRENT],
     )
     left_on = forms.DateField(label=capfirst(_("left on")), widget=DateInput())
+    reason = forms.CharField(
+        label=_("Reason or note"),
+        max_length=255,
+        required=False,
+        help_text=_("For example the letter or the decision of the meeting."),
+    )
 
     def __init__(self, *args, member, **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,3 +207,84 @@ class LeaveForm(forms.Form):
         if left_on > timezone.localdate():
             raise forms.ValidationError(_("The leaving date cannot be in the future."))
         return left_on
+
+
+class AcceptForm(forms.Form):
+    """Accept an applicant (calon) as an active member on a date."""
+
+    accepted_on = forms.DateField(label=_("Accepted on"), widget=DateInput())
+    reason = forms.CharField(
+        label=_("Reason or note"),
+        max_length=255,
+        required=False,
+        help_text=_("For example the letter or the decision of the meeting."),
+    )
+
+    def __init__(self, *args, member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member = member
+        self.initial.setdefault("accepted_on", timezone.localdate())
+
+    def clean_accepted_on(self):
+        accepted_on = self.cleaned_data["accepted_on"]
+        if accepted_on < self.member.joined_on:
+            raise forms.ValidationError(_("The acceptance date cannot be before the application date."))
+        if accepted_on > timezone.localdate():
+            raise forms.ValidationError(_("The acceptance date cannot be in the future."))
+        return accepted_on
+
+
+class MemberFilterForm(forms.Form):
+    """The member list's search, filters and sort (GET). Invalid values are shown as errors
+    and ignored, never a server error."""
+
+    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    status = forms.ChoiceField(label=_("Status"), required=False)
+    kelurahan = forms.ModelChoiceField(label=_("Kelurahan"), required=False, queryset=Kelurahan.objects.none())
+    rt = forms.CharField(label=_("RT"), required=False, max_length=3)
+    rw = forms.CharField(label=_("RW"), required=False, max_length=3)
+    joined = forms.DateField(
+        label=_("Joined in (month)"),
+        required=False,
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+    sort = forms.ChoiceField(
+        label=_("Sort by"),
+        required=False,
+        choices=[
+            ("number", _("member number")),
+            ("name", _("name")),
+            ("-joined", _("joined, newest first")),
+            ("joined", _("joined, oldest first")),
+        ],
+    )
+
+    def __init__(self, *args, kelurahan_queryset, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["status"].choices = [("", _("All statuses")), *Member.Status.choices]
+        self.fields["kelurahan"].queryset = kelurahan_queryset
+
+    def clean_rt(self):
+        return self._rt_rw("rt")
+
+    def clean_rw(self):
+        return self._rt_rw("rw")
+
+    def _rt_rw(self, name):
+        value = normalise_rt_rw(self.cleaned_data.get(name, ""))
+        if value and not (value.isdigit() and len(value) == 3):
+            raise forms.ValidationError(_("RT/RW must be a number from 1 to 999 (given: %(value)s).") % {"value": value})
+        return value
+
+    def filters(self):
+        """The valid filters as keyword arguments for `MemberQuerySet.filtered`."""
+        self.is_valid()
+        data = self.cleaned_data  # the valid fields only
+        return {
+            "status": data.get("status") or "",
+            "kelurahan": data.get("kelurahan"),
+            "rt": data.get("rt") or "",
+            "rw": data.get("rw") or "",
+            "joined_month": data.get("joined"),
+        }

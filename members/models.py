@@ -1,11 +1,16 @@
 """Households (Kartu Keluarga) and the members of each kelurahan's cooperative."""
 
+import re
+import unicodedata
+from datetime import timedelta
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 from kelurahan.models import Kelurahan
 
@@ -28,6 +33,21 @@ def normalise_rt_rw(value):
     return value
 
 
+class SavedHistory(HistoricalRecords):
+    """django-simple-history, recording every save of one object (forms, services, admin):
+    who, when, the values after. Bulk writes send no signals, so imports and their undo stay
+    set-based and are recorded by their import batch instead. Deletions are not recorded
+    here: members are never deleted, and a household is deleted only by undoing the import that
+    created it (the batch records that), so the per-object delete signal is not connected and
+    a bulk delete keeps Django's fast path."""
+
+    def finalize(self, sender, **kwargs):
+        super().finalize(sender, **kwargs)
+        if sender is self.cls:
+            models.signals.post_delete.disconnect(self.post_delete, sender=sender)
+            models.signals.pre_delete.disconnect(self.pre_delete, sender=sender)
+
+
 def validate_rt_rw(value):
     if value and not (value.isdigit() and len(value) == 3 and value != "000"):
         raise ValidationError(
@@ -35,6 +55,31 @@ def validate_rt_rw(value):
             code="invalid_rt_rw",
             params={"value": value},
         )
+
+
+PHONE_RE = re.compile(r"\+?\d{8,15}")
+
+
+def normalise_phone(value):
+    """`0812-3456 7890` → `081234567890`; `+62 812…` keeps its plus."""
+    return re.sub(r"[\s.\-()]", "", value or "")
+
+
+def validate_phone(value):
+    if value and not PHONE_RE.fullmatch(value):
+        raise ValidationError(
+            _("A phone number has 8 to 15 digits, optionally starting with +."), code="invalid_phone"
+        )
+
+
+def normalise_person_name(name):
+    """For spotting likely duplicates: `Siti  Aminah`, `SITI AMINAH` and `Siti-Aminah` match."""
+    letters = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
+    return " ".join(re.sub(r"[^A-Za-z]+", " ", letters).upper().split())
+
+
+def age_on(birth_date, day):
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 class HouseholdQuerySet(models.QuerySet):
@@ -72,6 +117,7 @@ class Household(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = HouseholdQuerySet.as_manager()
+    history = SavedHistory(excluded_fields=["created_at", "updated_at"])
 
     class Meta:
         ordering = ["no_kk"]
@@ -91,8 +137,16 @@ class Household(models.Model):
 
 class MemberQuerySet(models.QuerySet):
     def for_user(self, user):
-        """Members of the kelurahan `user` may read (see `KelurahanQuerySet.for_user`)."""
-        return self.filter(kelurahan__in=Kelurahan.objects.for_user(user))
+        """Members of the kelurahan `user` may read (see `KelurahanQuerySet.for_user`).
+
+        The kelurahan ids are read first (an officer has one or a few): with `kelurahan_id IN
+        (5)` PostgreSQL walks the (kelurahan, member_seq) index in order and stops after a page,
+        where a subquery made it fetch and sort the whole kelurahan. Readers of every kelurahan
+        get no filter at all."""
+        scope = Kelurahan.objects.for_user(user)
+        if not scope.query.has_filters() and not scope.query.is_empty():
+            return self.all()
+        return self.filter(kelurahan_id__in=list(scope.values_list("pk", flat=True)))
 
     def managed_by(self, user):
         """Members `user` may change (see `KelurahanQuerySet.managed_by`)."""
@@ -101,18 +155,80 @@ class MemberQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=Member.Status.AKTIF)
 
+    def with_status_on(self, day):
+        """Annotate `status_on`: each member's status on `day`, read from the status history
+        (None for a member not yet registered then)."""
+        latest = (
+            MemberStatusChange.objects.filter(member=models.OuterRef("pk"), on__lte=day)
+            .order_by("-on", "-pk")
+            .values("status")[:1]
+        )
+        return self.annotate(status_on=models.Subquery(latest))
+
+    def active_on(self, day):
+        """Members who were active members on `day` (a change dated `day` counts from that day)."""
+        return self.with_status_on(day).filter(status_on=Member.Status.AKTIF)
+
     def for_list(self):
         """The member list page (`members:member_list`): one query per page."""
-        return self.select_related("kelurahan", "household").order_by("kelurahan__kode", "member_seq")
+        return self.select_related("kelurahan", "household").order_by("kelurahan_id", "member_seq")
+
+    # The member list's sort orders: key -> order_by (each ends with a unique column). Member
+    # numbers go by kelurahan id (regions are loaded in code order), which the unique
+    # (kelurahan, member_seq) index serves without sorting.
+    SORTS = {
+        "number": ("kelurahan_id", "member_seq"),
+        "name": ("name", "pk"),
+        "joined": ("joined_on", "pk"),
+        "-joined": ("-joined_on", "-pk"),
+    }
+
+    def sorted_by(self, key):
+        return self.order_by(*self.SORTS.get(key, self.SORTS["number"]))
+
+    def filtered(self, *, status="", rt="", rw="", joined_month=None, kelurahan=None):
+        """The member list's filters; empty ones are ignored. `joined_month` is a date in the
+        month; RT and RW are the member's domicile, written 7, 07 or 007."""
+        members = self
+        if status:
+            members = members.filter(status=status)
+        if kelurahan is not None:
+            members = members.filter(kelurahan=kelurahan)
+        if rt:
+            members = members.filter(domicile_rt=normalise_rt_rw(rt))
+        if rw:
+            members = members.filter(domicile_rw=normalise_rt_rw(rw))
+        if joined_month is not None:
+            first = joined_month.replace(day=1)
+            after = (first + timedelta(days=32)).replace(day=1)
+            members = members.filter(joined_on__gte=first, joined_on__lt=after)
+        return members
+
+    def uses_rw(self):
+        """Whether any of these members has an RW (Balikpapan has none: the filter is hidden)."""
+        return self.exclude(domicile_rw="").exists()
+
+    def likely_duplicates(self, *, name, birth_date, nik=""):
+        """Members with the same birth date and the same name (normalised) under another NIK."""
+        if not name or not birth_date:
+            return []
+        wanted = normalise_person_name(name)
+        candidates = self.filter(birth_date=birth_date).exclude(nik=nik).select_related("kelurahan")
+        return [m for m in candidates if normalise_person_name(m.name) == wanted]
 
     def search(self, text):
-        """Members whose NIK or KK number starts with `text`, or whose name contains it."""
+        """Members whose NIK or KK number starts with `text`, or whose name contains it.
+
+        Digits: the members found by NIK and those found by KK number are two index look-ups
+        joined with UNION (an OR across the household join would read every member)."""
         text = (text or "").strip()
         if not text:
             return self
         digits = text.replace(" ", "").replace(".", "")
         if digits.isdigit():
-            return self.filter(Q(nik__startswith=digits) | Q(household__no_kk__startswith=digits))
+            by_nik = Member.objects.filter(nik__startswith=digits).order_by().values("pk")
+            by_kk = Member.objects.filter(household__no_kk__startswith=digits).order_by().values("pk")
+            return self.filter(pk__in=by_nik.union(by_kk))
         return self.filter(name__icontains=text)
 
 
@@ -123,6 +239,7 @@ class Member(models.Model):
     """
 
     class Status(models.TextChoices):
+        CALON = "calon", _("applicant")
         AKTIF = "aktif", _("active")
         KELUAR = "keluar", _("resigned")
         MENINGGAL = "meninggal", _("deceased")
@@ -131,6 +248,10 @@ class Member(models.Model):
     class Sex(models.TextChoices):
         LAKI_LAKI = "L", _("male")
         PEREMPUAN = "P", _("female")
+
+    class Citizenship(models.TextChoices):
+        WNI = "WNI", _("Indonesian citizen (WNI)")
+        WNA = "WNA", _("foreign national (WNA)")
 
     nik = models.CharField(_("NIK"), max_length=16, unique=True, validators=[validate_nik])
     name = models.CharField(_("name"), max_length=150)
@@ -151,6 +272,39 @@ class Member(models.Model):
         verbose_name=_("household (KK)"),
     )
     is_head_of_household = models.BooleanField(_("head of household (kepala keluarga)"), default=False)
+    phone = models.CharField(_("phone"), max_length=16, blank=True, validators=[validate_phone])
+    citizenship = models.CharField(
+        _("citizenship"), max_length=3, choices=Citizenship.choices, default=Citizenship.WNI
+    )
+    is_married = models.BooleanField(
+        _("married (or has been married)"),
+        default=False,
+        help_text=_("Members younger than the minimum age are accepted only when married."),
+    )
+    ktp_address = models.CharField(_("address on the KTP"), max_length=255, blank=True)
+    domicile_address = models.CharField(_("domicile address"), max_length=255, blank=True)
+    domicile_kelurahan = models.ForeignKey(
+        Kelurahan,
+        on_delete=models.PROTECT,
+        related_name="+",
+        null=True,
+        blank=True,
+        verbose_name=_("domicile kelurahan"),
+    )
+    domicile_rt = models.CharField(
+        _("domicile RT"), max_length=3, blank=True, validators=[validate_rt_rw], help_text=RT_RW_HELP
+    )
+    domicile_rw = models.CharField(
+        _("domicile RW"),
+        max_length=3,
+        blank=True,
+        validators=[validate_rt_rw],
+        help_text=_("Optional: Balikpapan has no RW."),
+    )
+    simpanan_pokok = models.PositiveIntegerField(
+        _("simpanan pokok paid (Rp)"), null=True, blank=True
+    )
+    simpanan_pokok_paid_on = models.DateField(_("simpanan pokok paid on"), null=True, blank=True)
     joined_on = models.DateField(_("joined on"))
     status = models.CharField(
         _("status"), max_length=15, choices=Status.choices, default=Status.AKTIF
@@ -162,6 +316,7 @@ class Member(models.Model):
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     objects = MemberQuerySet.as_manager()
+    history = SavedHistory(excluded_fields=["created_at", "updated_at", "member_seq"])
 
     class Meta:
         ordering = ["kelurahan__kode", "member_seq"]
@@ -177,13 +332,34 @@ class Member(models.Model):
                 name="members_member_number_unique_per_kelurahan",
             ),
             models.CheckConstraint(
-                condition=(Q(status="aktif", left_on__isnull=True) | (~Q(status="aktif") & Q(left_on__isnull=False))),
-                name="members_member_left_on_matches_status",
+                condition=(
+                    Q(status__in=["calon", "aktif"], left_on__isnull=True)
+                    | (~Q(status__in=["calon", "aktif"]) & Q(left_on__isnull=False))
+                ),
+                name="members_member_left_on_matches_status_v2",
             ),
             models.CheckConstraint(
                 condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),
                 name="members_member_left_after_joining",
             ),
+            models.CheckConstraint(
+                condition=Q(simpanan_pokok__isnull=True, simpanan_pokok_paid_on__isnull=True)
+                | Q(simpanan_pokok__isnull=False, simpanan_pokok_paid_on__isnull=False),
+                name="members_member_simpanan_pokok_amount_and_date",
+            ),
+        ]
+        indexes = [
+            # Likely duplicates are looked up by birth date (then the name is compared).
+            models.Index(fields=["birth_date"], name="members_member_birth_date"),
+            # The member list's filters and sort orders within a kelurahan, and across all of
+            # them for reviewers (bench/members.py measures them at 1,000,000 members).
+            models.Index(fields=["kelurahan", "domicile_rt"], name="members_member_kel_rt"),
+            models.Index(fields=["kelurahan", "joined_on"], name="members_member_kel_joined"),
+            models.Index(fields=["kelurahan", "name"], name="members_member_kel_name"),
+            models.Index(fields=["name", "id"], name="members_member_name_id"),
+            models.Index(fields=["joined_on", "id"], name="members_member_joined_id"),
+            # "Is RW used here?": tiny where RW is not used (Balikpapan).
+            models.Index(fields=["domicile_rw"], condition=~Q(domicile_rw=""), name="members_member_rw_used"),
         ]
 
     def __str__(self):
@@ -192,18 +368,41 @@ class Member(models.Model):
     def get_absolute_url(self):
         return reverse("members:member_detail", args=[self.pk])
 
+    # Who has not left: applicants and active members.
+    CURRENT = (Status.CALON, Status.AKTIF)
+
     @property
     def is_active(self):
         return self.status == self.Status.AKTIF
 
+    @property
+    def is_applicant(self):
+        return self.status == self.Status.CALON
+
+    @property
+    def has_left(self):
+        return self.status not in self.CURRENT
+
     def clean(self):
         errors = {}
-        if self.status == self.Status.AKTIF and self.left_on:
+        if not self.has_left and self.left_on:
             errors["left_on"] = _("An active member cannot have a leaving date.")
-        if self.status != self.Status.AKTIF and not self.left_on:
+        if self.has_left and not self.left_on:
             errors["left_on"] = _("Give the date the member left.")
         if self.left_on and self.joined_on and self.left_on < self.joined_on:
             errors["left_on"] = _("The leaving date cannot be before the joining date.")
+        self.phone = normalise_phone(self.phone)
+        self.domicile_rt = normalise_rt_rw(self.domicile_rt)
+        self.domicile_rw = normalise_rt_rw(self.domicile_rw)
+        if (self.simpanan_pokok is None) != (self.simpanan_pokok_paid_on is None):
+            field = "simpanan_pokok_paid_on" if self.simpanan_pokok is not None else "simpanan_pokok"
+            errors[field] = _("Give both the simpanan pokok amount and the date it was paid.")
+        if self.birth_date and self.joined_on and not self.is_married:
+            age = age_on(self.birth_date, self.joined_on)
+            if age < settings.KKMP_MIN_AGE:
+                errors["birth_date"] = _(
+                    "A member must be at least %(min)d years old or married; this person is %(age)d."
+                ) % {"min": settings.KKMP_MIN_AGE, "age": age}
         if errors:
             raise ValidationError(errors)
 
@@ -227,3 +426,34 @@ class Member(models.Model):
     @classmethod
     def format_number(cls, kelurahan, seq):
         return settings.KKMP_MEMBER_NUMBER_PATTERN.format(kode=kelurahan.kode, seq=seq)
+
+
+class MemberStatusChange(models.Model):
+    """One step of a member's status history: applied (calon), accepted (aktif), resigned,
+    deceased or expelled, with the date it took effect and the reason. Append-only; the
+    register as of any date is read from it (`MemberQuerySet.active_on`)."""
+
+    member = models.ForeignKey(
+        Member, on_delete=models.PROTECT, related_name="status_changes", verbose_name=_("member")
+    )
+    status = models.CharField(_("status"), max_length=15, choices=Member.Status.choices)
+    on = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("recorded by"),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["member", "on", "pk"]
+        indexes = [models.Index(fields=["member", "on"], name="members_status_member_on")]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+
+    def __str__(self):
+        return f"{self.member_id} {self.status} {self.on}"

@@ -1,9 +1,18 @@
 """Spreadsheet exports of households and members, in the columns the imports take.
 (Imports are the `imports` app's.)"""
 
-from import_export import fields, widgets
+import io
 
-from kelurahan.resources import ExportResource
+import segno
+from django.utils.translation import gettext as _
+from import_export import fields, widgets
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from kelurahan.resources import ExportResource, neutralise
+
+from .identity import mask
 
 from .models import Household, Member
 
@@ -41,6 +50,17 @@ class MemberResource(ExportResource):
     tanggal_masuk = fields.Field(attribute="joined_on", column_name="tanggal_masuk", widget=widgets.DateWidget("%Y-%m-%d"))
     status = fields.Field(attribute="status", column_name="status")
     tanggal_keluar = fields.Field(attribute="left_on", column_name="tanggal_keluar", widget=widgets.DateWidget("%Y-%m-%d"))
+    kawin = fields.Field(attribute="is_married", column_name="kawin", widget=widgets.BooleanWidget())
+    kewarganegaraan = fields.Field(attribute="citizenship", column_name="kewarganegaraan")
+    telepon = fields.Field(attribute="phone", column_name="telepon")
+    alamat_ktp = fields.Field(attribute="ktp_address", column_name="alamat_ktp")
+    alamat_domisili = fields.Field(attribute="domicile_address", column_name="alamat_domisili")
+    rt = fields.Field(attribute="domicile_rt", column_name="rt")
+    rw = fields.Field(attribute="domicile_rw", column_name="rw")
+    simpanan_pokok = fields.Field(attribute="simpanan_pokok", column_name="simpanan_pokok")
+    tanggal_simpanan_pokok = fields.Field(
+        attribute="simpanan_pokok_paid_on", column_name="tanggal_simpanan_pokok", widget=widgets.DateWidget("%Y-%m-%d")
+    )
 
     class Meta:
         model = Member
@@ -56,8 +76,73 @@ class MemberResource(ExportResource):
             "tanggal_masuk",
             "status",
             "tanggal_keluar",
+            "kawin",
+            "kewarganegaraan",
+            "telepon",
+            "alamat_ktp",
+            "alamat_domisili",
+            "rt",
+            "rw",
+            "simpanan_pokok",
+            "tanggal_simpanan_pokok",
         )
         export_order = fields
 
     def get_export_queryset(self, request):
         return Member.objects.select_related("kelurahan", "household")
+
+
+# --- The register of members (buku daftar anggota) of one kelurahan, for officers -------------
+
+def register_headers():
+    return [
+        _("Member number"), _("Name"), _("NIK"), _("KK number"), _("Sex"), _("Birth date"),
+        _("Citizenship"), _("Phone"), _("Address on the KTP"), _("Domicile address"), _("RT"), _("RW"),
+        _("Joined on"), _("Status"), _("Left on"), _("Simpanan pokok (Rp)"), _("Simpanan pokok paid on"),
+    ]
+
+
+def register_rows(members, *, show_full):
+    """One row per member, in member-number order; NIK/KK masked unless `show_full`."""
+    number = (lambda v: v) if show_full else mask
+    for m in members:
+        yield [
+            m.member_number, m.name, number(m.nik), number(m.household.no_kk) if m.household_id else "",
+            m.get_sex_display(), m.birth_date, m.get_citizenship_display(), m.phone, m.ktp_address,
+            m.domicile_address, m.domicile_rt, m.domicile_rw, m.joined_on, m.get_status_display(), m.left_on,
+            m.simpanan_pokok, m.simpanan_pokok_paid_on,
+        ]
+
+
+def register_xlsx(kelurahan, members, *, show_full):
+    """The register as an XLSX workbook (bytes). Every text cell is neutralised, numbers such as
+    NIK and KK are written as text (Excel would round them), dates as dates."""
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=kelurahan.nama[:31] or "Anggota")
+    title = WriteOnlyCell(sheet, value=neutralise(_("Register of members, KKMP %(name)s") % {"name": kelurahan.nama}))
+    title.font = Font(bold=True)
+    sheet.append([title])
+    header = []
+    for text in register_headers():
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = Font(bold=True)
+        header.append(cell)
+    sheet.append(header)
+    for row in register_rows(members, show_full=show_full):
+        cells = []
+        for value in row:
+            cell = WriteOnlyCell(sheet, value=neutralise(value) if value is not None else None)
+            if isinstance(value, str):
+                cell.number_format = "@"
+            elif hasattr(value, "isoformat"):
+                cell.number_format = "DD-MM-YYYY"
+            cells.append(cell)
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+def qr_svg(text):
+    """The QR code of `text` as inline SVG markup (no script, no external file: CSP-safe)."""
+    return segno.make(text, error="m", micro=False).svg_inline(scale=3, border=2, omitsize=True)

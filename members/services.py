@@ -2,12 +2,14 @@
 
 from datetime import date
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from kelurahan.models import Kelurahan
 
-from .models import Household, Member
+from .models import Household, Member, MemberStatusChange
 
 
 def link_household(*, kelurahan: Kelurahan, no_kk: str, head: Member | None = None) -> Household:
@@ -49,12 +51,22 @@ def register_member(
     is_head_of_household: bool = False,
     sex: str = "",
     birth_date: date | None = None,
+    status: str = Member.Status.AKTIF,
+    reason: str = "",
+    by=None,
+    **details,
 ) -> Member:
     """Register a member of `kelurahan`'s cooperative and give them the next member number.
+
+    `status` is aktif (accepted at once) or calon (an applicant, accepted later with
+    `accept_member`); `joined_on` is the date of that first status. `details` are the other
+    registration fields (phone, addresses, simpanan pokok...).
 
     The kelurahan row is locked while the number is chosen, so two officers registering at
     once get consecutive numbers (on PostgreSQL; SQLite serialises writes anyway).
     """
+    if status not in Member.CURRENT:
+        raise ValueError(f"a member is registered as calon or aktif, not {status}")
     Kelurahan.objects.select_for_update().filter(pk=kelurahan.pk).first()
     last = Member.objects.filter(kelurahan=kelurahan).aggregate(last=Max("member_seq"))["last"]
     seq = (last or 0) + 1
@@ -66,8 +78,10 @@ def register_member(
         birth_date=birth_date,
         is_head_of_household=is_head_of_household,
         joined_on=joined_on,
+        status=status,
         member_seq=seq,
         member_number=Member.format_number(kelurahan, seq),
+        **details,
     )
     member.full_clean(exclude=["household"])
     for attempt in (1, 2):
@@ -78,6 +92,7 @@ def register_member(
                         kelurahan=kelurahan, no_kk=no_kk, head=member if is_head_of_household else None
                     )
                 member.save()
+                _record_status(member, status, joined_on, reason, by)
             return member
         except IntegrityError:
             # Another officer saved the same NIK a moment ago (the check above ran before their
@@ -108,13 +123,52 @@ def update_member(*, member: Member, no_kk: str = "", **changes) -> Member:
     return member
 
 
+def _record_status(member, status, on, reason, by):
+    MemberStatusChange.objects.create(
+        member=member, status=status, on=on, reason=reason[:255], recorded_by=_user_or_none(by)
+    )
+
+
+def _user_or_none(user):
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
+
+
 @transaction.atomic
-def record_leaving(*, member: Member, status: str, left_on: date) -> Member:
-    """Record that a member resigned, died or was expelled; the member is kept."""
+def accept_member(*, member: Member, accepted_on: date, reason: str = "", by=None) -> Member:
+    """An applicant (calon) becomes an active member on `accepted_on`, which becomes their
+    joining date (the application date stays in the status history)."""
+    member = Member.objects.select_for_update().get(pk=member.pk)
+    if member.status != Member.Status.CALON:
+        raise ValidationError(_("Only an applicant (calon) can be accepted."), code="not_applicant")
+    applied = member.joined_on
+    if accepted_on < applied:
+        raise ValidationError(
+            _("The acceptance date cannot be before the application date (%(date)s).")
+            % {"date": applied.strftime("%d-%m-%Y")},
+            code="before_application",
+        )
+    member.status = Member.Status.AKTIF
+    member.joined_on = accepted_on
+    member.full_clean(exclude=["household"])
+    member.save(update_fields=["status", "joined_on", "updated_at"])
+    _record_status(member, Member.Status.AKTIF, accepted_on, reason, by)
+    return member
+
+
+@transaction.atomic
+def record_leaving(*, member: Member, status: str, left_on: date, reason: str = "", by=None) -> Member:
+    """Record that a member (or an applicant) resigned, died or was expelled; the member is
+    kept, and the change is added to the status history."""
+    current = Member.objects.select_for_update().get(pk=member.pk)
+    if current.has_left:
+        raise ValidationError(_("This member has already left."), code="already_left")
+    if status in Member.CURRENT:
+        raise ValidationError(_("Choose resigned, deceased or expelled."), code="invalid_status")
     member.status = status
     member.left_on = left_on
     member.full_clean()
     member.save(update_fields=["status", "left_on", "updated_at"])
+    _record_status(member, status, left_on, reason, by)
     return member
 
 
@@ -147,7 +201,7 @@ def ensure_roles():
 
     groups = {}
     for name, codes in ROLE_PERMISSIONS.items():
-        group, _ = Group.objects.get_or_create(name=name)
+        group, _created = Group.objects.get_or_create(name=name)
         perms = [
             Permission.objects.get(content_type__app_label=code.split(".")[0], codename=code.split(".")[1])
             for code in codes

@@ -10,4 +10,10 @@ urlpatterns = [
     path("<int:pk>/", views.member_detail, name="member_detail"),
     path("<int:pk>/ubah/", views.member_update, name="member_update"),
     path("<int:pk>/keluar/", views.member_leave, name="member_leave"),
+    path("<int:pk>/terima/", views.member_accept, name="member_accept"),
+    path("<int:pk>/kartu/", views.member_card, name="member_card"),
+    # Exports of one kelurahan's register (pk: the kelurahan)
+    path("kelurahan/<int:pk>/daftar.xlsx", views.register_xlsx_download, name="register_xlsx"),
+    path("kelurahan/<int:pk>/rapat/", views.meeting_list, name="meeting_list"),
+    path("kelurahan/<int:pk>/kartu/", views.kelurahan_cards, name="kelurahan_cards"),
 ]

@@ -3,15 +3,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent, record
 from kelurahan.models import Kelurahan
 
 from . import services
-from .forms import LeaveForm, MemberForm
+from .history import member_history
+from .resources import qr_svg, register_xlsx
+from .forms import AcceptForm, LeaveForm, MemberFilterForm, MemberForm
 from .models import Member
 
 
@@ -25,6 +28,24 @@ def can_see_full_numbers(user):
     )
 
 
+class MemberPaginator(Paginator):
+    """25 a page, counting at most `CAP` members: an exact count of a city-wide list costs
+    more than the page itself (bench/members.py). Past the cap the page says "more than" and
+    asks for a narrower search."""
+
+    CAP = 10_000
+
+    def __init__(self, object_list):
+        super().__init__(object_list, 25)
+        self.capped = False
+
+    @cached_property
+    def count(self):
+        found = self.object_list.order_by()[: self.CAP + 1].count()
+        self.capped = found > self.CAP
+        return min(found, self.CAP)
+
+
 def _member_or_404(request, queryset, pk):
     """The member from the user's scope; a member outside it is a 404, recorded as denied."""
     member = queryset.filter(pk=pk).first()
@@ -35,6 +56,21 @@ def _member_or_404(request, queryset, pk):
     return member
 
 
+# Registration fields that go to `register_member` as they are.
+REGISTRATION_DETAILS = [
+    "phone",
+    "citizenship",
+    "is_married",
+    "ktp_address",
+    "domicile_address",
+    "domicile_kelurahan",
+    "domicile_rt",
+    "domicile_rw",
+    "simpanan_pokok",
+    "simpanan_pokok_paid_on",
+]
+
+
 def _warn(request, form):
     for warning in form.warnings:
         messages.warning(request, warning)
@@ -42,23 +78,26 @@ def _warn(request, form):
 
 @login_required
 def member_list(request):
-    """The register of members of the kelurahan the user may read, searchable and paginated."""
-    members = Member.objects.for_user(request.user).for_list()
-    query = request.GET.get("q", "").strip()
-    status = request.GET.get("status", "")
-    members = members.search(query)
-    if status in Member.Status.values:
-        members = members.filter(status=status)
-    page = Paginator(members, 25).get_page(request.GET.get("page"))
+    """The register of members of the kelurahan the user may read: searchable, filtered by
+    status, domicile RT/RW and join month, sorted, paginated."""
+    scope = Member.objects.for_user(request.user)
+    kelurahan_list = Kelurahan.objects.for_user(request.user).select_related("kecamatan")
+    form = MemberFilterForm(request.GET, kelurahan_queryset=kelurahan_list)
+    form.is_valid()  # invalid filters are shown and left out
+    query = form.cleaned_data.get("q", "").strip()
+    members = scope.for_list().search(query).filtered(**form.filters()).sorted_by(form.cleaned_data.get("sort"))
+    page = MemberPaginator(members).get_page(request.GET.get("page"))
+    shown_kelurahan = list(kelurahan_list[:50])
     return render(
         request,
         "members/member_list.html",
         {
             "page": page,
+            "form": form,
             "query": query,
-            "status": status,
-            "statuses": Member.Status.choices,
-            "kelurahan_list": Kelurahan.objects.for_user(request.user).select_related("kecamatan")[:50],
+            "kelurahan_list": shown_kelurahan,
+            "kelurahan_select": 1 < len(shown_kelurahan) < 50,
+            "uses_rw": scope.uses_rw() or bool(form.cleaned_data.get("rw")),
             "can_add": Kelurahan.objects.managed_by(request.user).exists(),
             "show_full": can_see_full_numbers(request.user),
         },
@@ -77,7 +116,13 @@ def member_detail(request, pk):
     return render(
         request,
         "members/member_detail.html",
-        {"member": member, "can_change": can_change, "show_full": show_full},
+        {
+            "member": member,
+            "can_change": can_change,
+            "show_full": show_full,
+            "status_changes": member.status_changes.select_related("recorded_by"),
+            "history": member_history(member, show_full=show_full),
+        },
     )
 
 
@@ -99,6 +144,9 @@ def member_create(request):
                 no_kk=data["no_kk"],
                 is_head_of_household=data["is_head_of_household"],
                 joined_on=data["joined_on"],
+                status=data["status"],
+                by=request.user,
+                **{name: data[name] for name in REGISTRATION_DETAILS},
             )
         except ValidationError as exc:
             form.add_error(None, exc.messages)
@@ -134,12 +182,20 @@ def member_update(request, pk):
 @login_required
 def member_leave(request, pk):
     """Record that a member resigned, died or was expelled. Members are never deleted."""
-    member = _member_or_404(request, Member.objects.managed_by(request.user).active(), pk)
+    member = _member_or_404(request, Member.objects.managed_by(request.user).filter(status__in=Member.CURRENT), pk)
     form = LeaveForm(request.POST or None, member=member)
     if request.method == "POST" and form.is_valid():
-        services.record_leaving(
-            member=member, status=form.cleaned_data["status"], left_on=form.cleaned_data["left_on"]
-        )
+        try:
+            services.record_leaving(
+                member=member,
+                status=form.cleaned_data["status"],
+                left_on=form.cleaned_data["left_on"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+            return render(request, "members/member_leave.html", {"form": form, "member": member})
         record(AuditEvent.Action.MEMBER_CHANGED, request=request, obj=member, fields=["status", "left_on"])
         messages.success(
             request,
@@ -148,3 +204,90 @@ def member_leave(request, pk):
         )
         return redirect(member)
     return render(request, "members/member_leave.html", {"form": form, "member": member})
+
+
+@login_required
+def member_accept(request, pk):
+    """Accept an applicant (calon) as an active member."""
+    member = _member_or_404(request, Member.objects.managed_by(request.user).filter(status=Member.Status.CALON), pk)
+    form = AcceptForm(request.POST or None, member=member)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.accept_member(
+                member=member,
+                accepted_on=form.cleaned_data["accepted_on"],
+                reason=form.cleaned_data["reason"],
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            record(AuditEvent.Action.MEMBER_CHANGED, request=request, obj=member, fields=["status", "joined_on"])
+            messages.success(request, _("%(name)s is now an active member.") % {"name": member.name})
+            return redirect(member)
+    return render(request, "members/member_accept.html", {"form": form, "member": member})
+
+
+# --- Exports of a kelurahan's register: XLSX, the Rapat Anggota list, member cards -----------
+
+def _kelurahan_or_404(request, pk):
+    """A kelurahan the user may read; another one is a 404, recorded as denied."""
+    kelurahan = Kelurahan.objects.for_user(request.user).select_related("kecamatan").filter(pk=pk).first()
+    if kelurahan is None:
+        if Kelurahan.objects.filter(pk=pk).exists():
+            record(AuditEvent.Action.DENIED, request=request, object_type="kelurahan", object_id=pk, path=request.path)
+        raise Http404
+    return kelurahan
+
+
+def _register(kelurahan):
+    return Member.objects.filter(kelurahan=kelurahan).select_related("household").order_by("member_seq")
+
+
+@login_required
+def register_xlsx_download(request, pk):
+    """The register of members of one kelurahan (everyone ever registered) as XLSX."""
+    kelurahan = _kelurahan_or_404(request, pk)
+    members = _register(kelurahan)
+    show_full = can_see_full_numbers(request.user)
+    content = register_xlsx(kelurahan, members.iterator(chunk_size=2000), show_full=show_full)
+    record(AuditEvent.Action.EXPORT, request=request, obj=kelurahan, what="member register", format="xlsx", full_numbers=show_full)
+    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="daftar-anggota-{kelurahan.kode}.xlsx"'
+    return response
+
+
+@login_required
+def meeting_list(request, pk):
+    """The attendance list of a Rapat Anggota: the active members, with a signature column,
+    as a page to print on A4."""
+    kelurahan = _kelurahan_or_404(request, pk)
+    members = _register(kelurahan).filter(status=Member.Status.AKTIF)
+    record(AuditEvent.Action.EXPORT, request=request, obj=kelurahan, what="meeting list", format="html")
+    return render(request, "members/meeting_list.html", {"kelurahan": kelurahan, "members": members})
+
+
+CARDS_PER_SHEET = 8  # 2 x 4 cards of 85.6 x 54 mm on A4
+
+
+@login_required
+def kelurahan_cards(request, pk):
+    """Member cards (kartu anggota) of the active members, 8 to an A4 sheet."""
+    kelurahan = _kelurahan_or_404(request, pk)
+    members = list(_register(kelurahan).filter(status=Member.Status.AKTIF))
+    record(AuditEvent.Action.EXPORT, request=request, obj=kelurahan, what="member cards", count=len(members))
+    return _cards(request, kelurahan, members)
+
+
+@login_required
+def member_card(request, pk):
+    """One member's card, to print."""
+    member = _member_or_404(request, Member.objects.for_user(request.user).select_related("kelurahan"), pk)
+    record(AuditEvent.Action.EXPORT, request=request, obj=member, what="member card")
+    return _cards(request, member.kelurahan, [member])
+
+
+def _cards(request, kelurahan, members):
+    cards = [{"member": m, "qr": qr_svg(m.member_number)} for m in members]
+    sheets = [cards[i:i + CARDS_PER_SHEET] for i in range(0, len(cards), CARDS_PER_SHEET)]
+    return render(request, "members/member_cards.html", {"kelurahan": kelurahan, "sheets": sheets})

@@ -66,3 +66,24 @@ def test_the_same_new_kk_registered_twice_at_once_links_both_members_to_one_hous
     results = at_once(registration(kelurahan_a, 1, kk_serial=9), registration(kelurahan_b, 2, kk_serial=9))
     assert all(isinstance(r, Member) for r in results), results
     assert Member.objects.values("household").distinct().count() == 1
+
+
+def test_an_import_and_an_officer_at_the_same_moment_keep_member_numbers_gap_free(kelurahan_a, tmp_path):
+    from django.contrib.auth import get_user_model
+
+    from tests.files import run_command, write_csv
+
+    get_user_model().objects.create_superuser("admin", None, "x")
+    header = ["kode_kelurahan", "nik", "nama", "tanggal_masuk"]
+    rows = [[kelurahan_a.kode, make_nik(100 + i), f"Impor {i}", "2025-09-01"] for i in range(50)]
+    path = write_csv(tmp_path / "anggota.csv", [header, *rows])
+    results = at_once(
+        lambda: run_command("import_members", path),
+        registration(kelurahan_a, 1),
+        registration(kelurahan_a, 2),
+    )
+    assert results[0][2] is None, results[0]
+    assert all(isinstance(r, Member) for r in results[1:]), results
+    seqs = sorted(Member.objects.filter(kelurahan=kelurahan_a).values_list("member_seq", flat=True))
+    assert seqs == list(range(1, 53))
+    assert Member.objects.values("member_number").distinct().count() == 52
