@@ -44,6 +44,9 @@ class MemberForm(forms.ModelForm):
         label=_("This is a different person: register anyway"),
         required=False,
     )
+    # When the edit form was opened (the member's `updated_at`): a save on top of someone
+    # else's newer change is refused (services.update_member).
+    version = forms.CharField(widget=forms.HiddenInput, required=False)
 
     class Meta:
         model = Member
@@ -99,13 +102,37 @@ class MemberForm(forms.ModelForm):
             # Status changes have their own pages (accept, leaving).
             del self.fields["kelurahan"]
             del self.fields["status"]
+            self.initial.setdefault("version", self.instance.updated_at.isoformat())
             if self.instance.household_id:
                 self.initial.setdefault("no_kk", self.instance.household.no_kk)
         else:
+            del self.fields["version"]
             self.initial.setdefault("joined_on", timezone.localdate())
             if len(allowed) == 1:
                 self.initial.setdefault("kelurahan", allowed[0].pk)
                 self.initial.setdefault("domicile_kelurahan", allowed[0].pk)
+
+    def conflicts_with(self, current):
+        """The fields where the saved member now differs from what this form would save:
+        [(label, saved value, value typed)]. The form is then re-armed with the saved
+        version, so that saving again (after looking) keeps what was typed."""
+        saved_kk = current.household.no_kk if current.household_id else ""
+        differences = []
+        for name, field in self.fields.items():
+            if name in ("version", "confirm_duplicate") or name not in self.cleaned_data:
+                continue
+            saved = saved_kk if name == "no_kk" else getattr(current, name, None)
+            typed = self.cleaned_data[name]
+            if hasattr(saved, "pk"):
+                saved = saved.pk
+            if hasattr(typed, "pk"):
+                typed = typed.pk
+            if (saved or "") != (typed or ""):
+                differences.append((field.label, saved, typed))
+        data = self.data.copy()
+        data[self.add_prefix("version")] = current.updated_at.isoformat()
+        self.data = data
+        return differences
 
     def clean_nik(self):
         check = check_nik(self.cleaned_data["nik"])

@@ -102,9 +102,29 @@ def register_member(
                 raise
 
 
+class EditConflict(ValidationError):
+    """The member was saved by someone else after the editor opened the form."""
+
+    def __init__(self, current):
+        self.current = current
+        super().__init__(_("Someone else saved this member while you were editing."), code="edit_conflict")
+
+
+def version_of(member: Member) -> str:
+    """What an edit form carries to detect a concurrent change (`update_member(version=)`)."""
+    return member.updated_at.isoformat() if member.updated_at else ""
+
+
 @transaction.atomic
-def update_member(*, member: Member, no_kk: str = "", **changes) -> Member:
-    """Change a member's details and, when the KK number changes, their household link."""
+def update_member(*, member: Member, no_kk: str = "", version: str | None = None, **changes) -> Member:
+    """Change a member's details and, when the KK number changes, their household link.
+
+    With `version` (from `version_of()` when the form was opened), the change is refused with
+    `EditConflict` if someone saved the member since: no silent lost update."""
+    if version is not None:
+        current = Member.objects.select_for_update(of=("self",)).select_related("household").get(pk=member.pk)
+        if version_of(current) != version:
+            raise EditConflict(current)
     for name, value in changes.items():
         setattr(member, name, value)
     member.full_clean(exclude=["household"])

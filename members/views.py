@@ -5,6 +5,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
@@ -168,7 +169,16 @@ def member_update(request, pk):
     form = MemberForm(request.POST or None, instance=member, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.update_member(member=form.instance, no_kk=form.cleaned_data["no_kk"])
+            services.update_member(
+                member=form.instance, no_kk=form.cleaned_data["no_kk"], version=form.cleaned_data["version"] or None
+            )
+        except services.EditConflict as exc:
+            differences = form.conflicts_with(exc.current)
+            form.add_error(None, _(
+                "Someone else saved this member at %(time)s while you were editing. Nothing of "
+                "yours is saved yet: compare below, then save again to keep what you typed."
+            ) % {"time": timezone.localtime(exc.current.updated_at).strftime("%H:%M")})
+            return render(request, "members/member_form.html", {"form": form, "member": exc.current, "conflicts": differences})
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:

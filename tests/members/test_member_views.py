@@ -7,7 +7,7 @@ from django.db import connection
 from django.urls import reverse
 
 from members.models import Household, Member
-from tests.factories import HouseholdFactory, MemberFactory, make_nik, make_no_kk
+from tests.factories import HouseholdFactory, MemberFactory, UserFactory, make_nik, make_no_kk
 
 pytestmark = pytest.mark.django_db
 
@@ -210,3 +210,34 @@ def test_the_name_search_can_use_the_trigram_index(kelurahan_a):
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "members_member_name_upper_trgm" in plan
+
+
+def test_two_officers_editing_the_same_member_lose_no_update(officer_client, officer, kelurahan_a, client):
+    """The second save, made on a form opened before the first save, is refused and shows
+    what the other officer saved; saving again after looking keeps the second officer's text."""
+    member = MemberFactory(kelurahan=kelurahan_a, name="Siti Aminah")
+    url = reverse("members:member_update", args=[member.pk])
+    opened = officer_client.get(url).context["form"]["version"].value()
+    colleague = UserFactory(username="pengurus.a2")
+    colleague.groups.add(*officer.groups.all())
+    kelurahan_a.officers.add(colleague)
+    client.force_login(colleague)
+    first = client.post(url, form_data(nik=member.nik, name="Siti Aminah Putri", no_kk=member.household.no_kk,
+                                       is_head_of_household=None, version=opened))
+    assert first.status_code == 302
+
+    second = officer_client.post(url, form_data(nik=member.nik, name="Sitti Aminah", no_kk=member.household.no_kk,
+                                                is_head_of_household=None, version=opened))
+    assert second.status_code == 200
+    member.refresh_from_db()
+    assert member.name == "Siti Aminah Putri"  # the first save stands
+    page = second.content.decode()
+    assert "Siti Aminah Putri" in page and "Sitti Aminah" in page
+    rearmed = second.context["form"]["version"].value()
+    assert rearmed != opened
+
+    third = officer_client.post(url, form_data(nik=member.nik, name="Sitti Aminah", no_kk=member.household.no_kk,
+                                               is_head_of_household=None, version=rearmed))
+    assert third.status_code == 302
+    member.refresh_from_db()
+    assert member.name == "Sitti Aminah"
