@@ -5,6 +5,7 @@ from datetime import date
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
+from kelurahan import counters
 from kelurahan.models import Kelurahan
 
 from .models import Household, Member
@@ -78,6 +79,7 @@ def register_member(
                         kelurahan=kelurahan, no_kk=no_kk, head=member if is_head_of_household else None
                     )
                 member.save()
+            counters.refresh([member.kelurahan_id])
             return member
         except IntegrityError:
             # Another officer saved the same NIK a moment ago (the check above ran before their
@@ -90,6 +92,7 @@ def register_member(
 @transaction.atomic
 def update_member(*, member: Member, no_kk: str = "", **changes) -> Member:
     """Change a member's details and, when the KK number changes, their household link."""
+    was_in = Member.objects.filter(pk=member.pk).values_list("kelurahan_id", flat=True).first()
     for name, value in changes.items():
         setattr(member, name, value)
     member.full_clean(exclude=["household"])
@@ -105,6 +108,7 @@ def update_member(*, member: Member, no_kk: str = "", **changes) -> Member:
             else None
         )
     member.save()
+    counters.refresh([was_in, member.kelurahan_id])
     return member
 
 
@@ -115,6 +119,7 @@ def record_leaving(*, member: Member, status: str, left_on: date) -> Member:
     member.left_on = left_on
     member.full_clean()
     member.save(update_fields=["status", "left_on", "updated_at"])
+    counters.refresh([member.kelurahan_id])
     return member
 
 
