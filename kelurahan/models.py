@@ -473,18 +473,15 @@ class Progress:
         parts = list(parts)
         total = cls(jumlah_kk=0, target=0, campaign=campaign, today=today)
         total.without_count = 0
-        has_target = False
         for part in parts:
             total.jumlah_kk += part.jumlah_kk or 0
-            if part.target is not None:
-                has_target = True
-                total.target += part.target
+            total.target += part.target or 0
             total.kk_terwakili += part.kk_terwakili
             total.anggota_kepala_keluarga += part.anggota_kepala_keluarga
             total.anggota_aktif += part.anggota_aktif
             total.gained_7d += part.gained_7d
             total.without_count += part.without_count
-        if not has_target:
+        if not any(part.campaign is not None for part in parts):  # none in the campaign
             total.target, total.campaign = None, None
         return total
 
@@ -522,7 +519,7 @@ class Progress:
 
     @property
     def status(self):
-        if self.campaign is None or self.target is None:
+        if self.campaign is None:
             return Status.NO_TARGET
         if not self.target:  # no household count, or a count of 0
             return Status.NO_DATA

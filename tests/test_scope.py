@@ -26,8 +26,16 @@ def id_urls(resolver=None, namespace=""):
 NAMES = sorted(set(id_urls()))
 
 
-def out_of_scope(namespace, kelurahan_b):
+def out_of_scope(namespace, kelurahan_b, name=""):
     """An object the officer of kelurahan A must not read or change."""
+    if name.startswith("kelurahan:report"):  # reports are DKUMKMP's
+        from kelurahan.models import Report
+
+        return Report.objects.create(
+            region_kode="64.71", region_name="x", as_of="2025-10-01", data={}, xlsx=b"", created_by=UserFactory(is_superuser=True)
+        )
+    if namespace == "kelurahan":
+        return kelurahan_b
     if namespace == "members":
         return MemberFactory(kelurahan=kelurahan_b)
     if namespace == "imports":  # officers never reach imports
@@ -52,7 +60,7 @@ def test_there_are_id_urls_to_walk():
 @pytest.mark.parametrize("name", NAMES)
 def test_an_officer_cannot_read_or_change_another_kelurahans_objects(officer_client, kelurahan_a, kelurahan_b, name):
     namespace = name.split(":")[0] if ":" in name else ""
-    obj = out_of_scope(namespace, kelurahan_b)
+    obj = out_of_scope(namespace, kelurahan_b, name)
     url = reverse(name, kwargs={"pk": obj.pk})
     before = snapshot()
     for response in (
