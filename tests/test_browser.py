@@ -106,9 +106,9 @@ def test_the_dashboard_shows_the_figures_on_phone_and_desktop(browser, live_serv
                             deadline=date.today() + timedelta(days=30), wilayah_kode="64.71")
     HouseholdCount.objects.create(kelurahan=kelurahan_a, count=20, as_of="2025-06-30", source="uji")  # target 2
     kk = HouseholdFactory(kelurahan=kelurahan_a)
-    MemberFactory(kelurahan=kelurahan_a, household=kk, is_head_of_household=True, joined_on=date.today() - timedelta(days=2))
-    MemberFactory(kelurahan=kelurahan_a, household=kk)
-    MemberFactory(kelurahan=kelurahan_a, household=HouseholdFactory(kelurahan=kelurahan_a))
+    MemberFactory(kelurahan=kelurahan_a, household=kk, is_head_of_household=True)
+    MemberFactory(kelurahan=kelurahan_a, household=kk, joined_on=date.today() - timedelta(days=2))  # KK already counted
+    MemberFactory(kelurahan=kelurahan_a, household=HouseholdFactory(kelurahan=kelurahan_a), joined_on=date.today() - timedelta(days=2))
     MemberFactory(kelurahan=kelurahan_b)
 
     page = browser.new_page(viewport=viewport)
