@@ -86,50 +86,53 @@ def differences(kelurahan=None):
 
 # --- History from join and leave dates ---------------------------------------------------------
 
-def _intervals(kelurahan, households=None, by="pk"):
-    """(kelurahan id, household id, joined_on, left_on) of every member who is or was a member
-    (active, or left with a date; applicants and others without a membership are not), with a KK.
-    One query."""
-    rows = Kelurahan.objects.filter(pk__in=kelurahan).filter(
-        Q(members__status=ACTIVE) | Q(members__left_on__isnull=False),
-        members__household__isnull=False,
-        **({"members__household__in": households} if households is not None else {}),
-    )
-    return rows.order_by().values_list("pk", by, "members__household_id", "members__joined_on", "members__left_on")
+def _members():
+    """The Member model, without importing the members app (it imports this one)."""
+    return Kelurahan._meta.get_field("members").related_model
 
 
-def _represented(rows, dates):
-    """{kelurahan id: [KK terwakili on each of `dates`]}: a KK is represented on day d when a
-    member of it joined on or before d and had not left by d (the leaving day no longer counts)."""
-    spans, group_of = defaultdict(list), {}
-    for kel, group, household, joined, left in rows:
-        spans[(kel, household)].append((joined, left))
-        group_of[kel] = group
+def _memberships(kelurahan):
+    """Members of `kelurahan` (queryset or ids) who are or were members (active, or left with
+    a date; applicants and others without a membership are not), with a KK."""
+    if not isinstance(kelurahan, (list, tuple, set)):
+        kelurahan = kelurahan.values("pk")
+    return _members().objects.filter(
+        Q(status=ACTIVE) | Q(left_on__isnull=False), kelurahan__in=kelurahan, household__isnull=False
+    ).order_by()
+
+
+def _represented(members, dates, by):
+    """{kelurahan id (or `by` key): [KK terwakili on each of `dates`]} in one query: on day d a
+    KK is represented when a member of it had joined on or before d and not left by d (the
+    leaving day no longer counts); distinct KK are counted per kelurahan, then summed per key."""
+    on = {
+        f"d{i}": Count("household_id", filter=Q(joined_on__lte=day) & (Q(left_on__isnull=True) | Q(left_on__gt=day)), distinct=True)
+        for i, day in enumerate(dates)
+    }
+    group = "kelurahan_id" if by == "pk" else f"kelurahan__{by}"
+    fields = ["kelurahan_id"] if by == "pk" else ["kelurahan_id", group]
     result = defaultdict(lambda: [0] * len(dates))
-    for (kel, _household), periods in spans.items():
-        counts = result[group_of[kel]]
-        for i, day in enumerate(dates):
-            if any(joined <= day and (left is None or left > day) for joined, left in periods):
-                counts[i] += 1
+    for row in members.values(*fields).annotate(**on):
+        counts = result[row[group]]
+        for i in range(len(dates)):
+            counts[i] += row[f"d{i}"]
     return result
 
 
 def history(kelurahan, dates, by="pk"):
     """{kelurahan id: [KK terwakili on each date]} for `kelurahan` (queryset or ids); with `by`
     (e.g. `kecamatan__kabupaten_kota`) summed per that key instead."""
-    return _represented(_intervals(kelurahan, by=by), list(dates))
+    return _represented(_memberships(kelurahan), list(dates), by)
 
 
 def gained(kelurahan, today, days=7, by="pk"):
     """{kelurahan id: KK terwakili on `today` minus `days` days before}, from join/leave dates.
 
     Only KK with a member who joined or left in that window can have changed, so only their
-    members are read: one query, small whatever the size of the register.
+    members are read (the join and leave date indexes find them): one query.
     """
     since = today - timedelta(days=days)
-    recent = Kelurahan.objects.filter(pk__in=kelurahan).filter(
-        Q(members__joined_on__gt=since) | Q(members__left_on__gt=since),
-        members__household__isnull=False,
-    ).values("members__household_id")
-    counts = _represented(_intervals(kelurahan, households=recent, by=by), [since, today])
-    return {kel: now - before for kel, (before, now) in counts.items() if now != before}
+    recent = _members().objects.filter(Q(joined_on__gt=since) | Q(left_on__gt=since), household__isnull=False)
+    members = _memberships(kelurahan).filter(household__in=recent.order_by().values("household_id"))
+    counts = _represented(members, [since, today], by)
+    return {key: now - before for key, (before, now) in counts.items() if now != before}

@@ -156,11 +156,11 @@ def dashboard_rollup(request):
     })
 
 
-def province_rollup(kelurahan, campaign, today):
-    """[(kabupaten/kota, Progress)] and the province's Progress: two queries and the KK gained."""
-    by = "kecamatan__kabupaten_kota"
+def province_rollup(kelurahan, campaign, today, by="kecamatan__kabupaten_kota", names=KabupatenKota):
+    """[(region, Progress)] per `by` (kabupaten/kota; or province, with `names=Provinsi`) and
+    their sum: three queries (sums, region names, KK gained in 7 days)."""
     sums = list(kelurahan.rollup(campaign, by))
-    names = KabupatenKota.objects.in_bulk([s[by] for s in sums])
+    names = names.objects.in_bulk([s[by] for s in sums])
     gained = counters.gained(kelurahan, today, by=by)
     rows = []
     for s in sums:
