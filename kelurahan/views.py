@@ -33,32 +33,33 @@ SORTS = {
 }
 
 
-def _campaign(request, region, today):
+def _campaign(params, region, today):
     """The campaigns of `region` and the one shown: `?kampanye=<id>`, else the current one."""
     campaigns = list(Campaign.objects.for_region(region))
-    chosen = request.GET.get("kampanye", "")
+    chosen = params.get("kampanye", "")
     campaign = next((c for c in campaigns if str(c.pk) == chosen), None) or current_campaign(campaigns, today)
     return campaign, campaigns
 
 
-def _region(request):
+def _region(params):
     """The regency/city the dashboard shows (`?wilayah=64.71`), and the choices.
 
     The dashboard shows one kabupaten/kota at a time: a national database has ~84,000
     kelurahan, far too many for one page (provinces have the roll-up page).
     """
     regions = list(KabupatenKota.objects.filter(kecamatan__kelurahan__isnull=False).distinct())
-    chosen = request.GET.get("wilayah")
+    chosen = params.get("wilayah")
     region = next((r for r in regions if r.kode == chosen), regions[0] if regions else None)
     return region, regions
 
 
-def dashboard_figures(request, today=None):
-    """Everything the dashboard, its downloads, the JSON and a report show, in a fixed number
-    of queries: regions, campaigns, the kelurahan rows with counters, KK gained in 7 days."""
+def dashboard_figures(params, today=None):
+    """Everything the dashboard, its downloads, the JSON and a report show for `params`
+    (`wilayah`, `kampanye`), in a fixed number of queries: regions, campaigns, the kelurahan
+    rows with their counters, KK gained in 7 days."""
     today = today or timezone.localdate()
-    region, regions = _region(request)
-    campaign, campaigns = _campaign(request, region, today)
+    region, regions = _region(params)
+    campaign, campaigns = _campaign(params, region, today)
     kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region)
     rows = kelurahan.for_dashboard(campaign)
     gained = counters.gained(kelurahan, today)
@@ -93,7 +94,7 @@ def _filtered(groups, request):
 @login_required
 def dashboard(request):
     """Progress toward the campaign's target per kelurahan, grouped by kecamatan, with totals."""
-    figures = dashboard_figures(request)
+    figures = dashboard_figures(request.GET)
     groups, sort = _filtered(figures["groups"], request)
     return render(
         request,
@@ -112,7 +113,7 @@ def dashboard(request):
 @login_required
 def dashboard_json(request):
     """The dashboard's figures as JSON, read-only, for integration (documented in the README)."""
-    return JsonResponse(dashboard_json_data(dashboard_figures(request)), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(dashboard_json_data(dashboard_figures(request.GET)), json_dumps_params={"ensure_ascii": False})
 
 
 def _download(content, fmt, name):
@@ -131,7 +132,7 @@ def dashboard_export(request, fmt):
     """The dashboard as XLSX (a sheet per level: kelurahan, kecamatan, city) or CSV (kelurahan)."""
     if fmt not in ("xlsx", "csv"):
         raise Http404
-    figures = dashboard_figures(request)
+    figures = dashboard_figures(request.GET)
     region = figures["region"]
     record(AuditEvent.Action.EXPORT, request=request, what="dashboard", format=fmt, region=region.kode if region else "")
     slug = (region.kode if region else "kosong").replace(".", "")
@@ -147,7 +148,7 @@ def dashboard_rollup(request):
     today = timezone.localdate()
     provinces = list(Provinsi.objects.filter(kabupaten_kota__kecamatan__kelurahan__isnull=False).distinct())
     province = next((p for p in provinces if p.kode == request.GET.get("wilayah")), provinces[0] if provinces else None)
-    campaign, campaigns = _campaign(request, province, today)
+    campaign, campaigns = _campaign(request.GET, province, today)
     kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota__provinsi=province)
     rows, total = province_rollup(kelurahan, campaign, today)
     return render(request, "kelurahan/rollup.html", {
@@ -187,7 +188,7 @@ def _trend(kelurahan, campaign, target, today):
 @login_required
 def trend(request):
     """KK terwakili over time for the city against the campaign's line (server-side SVG)."""
-    figures = dashboard_figures(request)
+    figures = dashboard_figures(request.GET)
     kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota=figures["region"])
     chart = _trend(kelurahan, figures["campaign"], figures["total"].target, figures["today"])
     return render(request, "kelurahan/trend.html", {**figures, "chart": chart})
@@ -199,7 +200,7 @@ def kelurahan_detail(request, pk):
     latest members. Scoped as the member pages: another kelurahan's officer gets a 404."""
     kelurahan = get_object_or_404(Kelurahan.objects.for_user(request.user).select_related("kecamatan__kabupaten_kota"), pk=pk)
     today = timezone.localdate()
-    campaign, _campaigns = _campaign(request, kelurahan.kecamatan.kabupaten_kota, today)
+    campaign, _campaigns = _campaign(request.GET, kelurahan.kecamatan.kabupaten_kota, today)
     row = Kelurahan.objects.filter(pk=pk).for_dashboard(campaign).get()
     progress = Progress.of(row, campaign, today, counters.gained([pk], today).get(pk, 0))
     active = Q(status="aktif")
@@ -233,7 +234,7 @@ def _reviewer_or_404(user):
 def report_list(request):
     """Issued reports, newest first, and the button to issue one from today's figures."""
     _reviewer_or_404(request.user)
-    return render(request, "kelurahan/report_list.html", {"reports": Report.objects.for_list()[:200], "regions": _region(request)[1]})
+    return render(request, "kelurahan/report_list.html", {"reports": Report.objects.for_list()[:200], "regions": _region(request.GET)[1]})
 
 
 @login_required
@@ -241,7 +242,7 @@ def report_list(request):
 def report_create(request):
     """Issue a report: freeze today's figures, trend and XLSX as they are now."""
     _reviewer_or_404(request.user)
-    figures = dashboard_figures(request)
+    figures = dashboard_figures(request.POST)
     region = figures["region"]
     if region is None:
         raise Http404
@@ -267,9 +268,7 @@ def report_detail(request, pk):
     _reviewer_or_404(request.user)
     report = get_object_or_404(Report.objects.select_related("created_by"), pk=pk)
     data = report.data
-    request.GET = request.GET.copy()
-    request.GET["wilayah"] = report.region_kode
-    today = dashboard_json_data(dashboard_figures(request))
+    today = dashboard_json_data(dashboard_figures({"wilayah": report.region_kode}))
     now = {k["kode"]: k for kec in today["kecamatan"] for k in kec["kelurahan"]}
     rows = []
     for kec in data["kecamatan"]:

@@ -257,3 +257,12 @@ def test_officers_cannot_issue_or_read_reports(officer_client, campaign):
     assert officer_client.post(reverse("kelurahan:report_create")).status_code == 404
     assert officer_client.get(reverse("kelurahan:report_list")).status_code == 404
     assert not Report.objects.exists()
+
+
+def test_a_report_is_issued_for_the_region_chosen_on_the_form(reviewer_client, campaign, kelurahan_a):
+    samarinda = KecamatanFactory(kode="64.72.01", kabupaten_kota=KabupatenKotaFactory(kode="64.72", nama="Kota Samarinda"))
+    KelurahanFactory(kecamatan=samarinda, kode="64.72.01.1001")
+    reviewer_client.post(reverse("kelurahan:report_create"), {"wilayah": "64.72"})
+    report = Report.objects.get()
+    assert (report.region_kode, report.region_name) == ("64.72", "Kota Samarinda")
+    assert [k["kode"] for kec in report.data["kecamatan"] for k in kec["kelurahan"]] == ["64.72.01.1001"]
