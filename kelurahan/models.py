@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import BooleanField, Case, Count, F, Sum, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 
@@ -434,6 +435,7 @@ class Progress:
     count add nothing to the target and are counted in `without_count`; kelurahan outside the
     campaign have no target (`target` None) and add only their member figures.
     `gained_7d` is the change in KK terwakili over the last 7 days (`counters.gained`).
+    The derived figures are computed once, when first read: set the figures before reading.
     """
 
     FIGURES = ("jumlah_kk", "target", "kk_terwakili", "anggota_kepala_keluarga", "anggota_aktif")
@@ -489,7 +491,7 @@ class Progress:
     def has_count(self):
         return self.jumlah_kk is not None
 
-    @property
+    @cached_property
     def persen_target(self):
         """KK terwakili as a percentage of the target; None when there is no target."""
         if not self.target:
@@ -510,14 +512,14 @@ class Progress:
         """KK still to win; None without a target."""
         return None if self.target is None else max(self.target - self.kk_terwakili, 0)
 
-    @property
+    @cached_property
     def expected(self):
         """KK terwakili expected by today on the straight line to the target (see Campaign)."""
         if not self.target or self.campaign is None:
             return None
         return self.campaign.expected(self.target, self.today)
 
-    @property
+    @cached_property
     def status(self):
         if self.campaign is None:
             return Status.NO_TARGET
@@ -533,7 +535,7 @@ class Progress:
     def status_label(self):
         return Status.LABELS[self.status]
 
-    @property
+    @cached_property
     def weekly_pace_needed(self):
         """KK per week still needed to reach the target by the deadline (rounded up); 0 when
         reached; None without a target or once the deadline has passed unreached."""
@@ -546,7 +548,7 @@ class Progress:
             return None
         return -(-self.remaining * 7 // days_left)
 
-    @property
+    @cached_property
     def reach_date(self):
         """The date the last 7 days' pace would reach the target; None when reached, without a
         target, or when the pace is 0 or negative."""

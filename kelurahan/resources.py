@@ -69,7 +69,12 @@ FIGURE_COLUMNS = (
     "perlu_per_minggu",
     "perkiraan_tercapai",
 )
-DASHBOARD_COLUMNS = ("kode_kelurahan", "kelurahan", "kecamatan", "per_tanggal", "sumber", *FIGURE_COLUMNS)
+# The first ten columns are the ones agreed before campaigns (unchanged order); new ones follow.
+DASHBOARD_COLUMNS = (
+    "kode_kelurahan", "kelurahan", "kecamatan", "jumlah_kk", "per_tanggal", "target", "kk_terwakili",
+    "anggota_kepala_keluarga", "anggota_aktif", "persen_target", "sumber", "status", "naik_7_hari",
+    "perlu_per_minggu", "perkiraan_tercapai",
+)
 
 
 def _figures(progress):
@@ -92,7 +97,9 @@ def dashboard_csv_dataset(groups):
     dataset = tablib.Dataset(headers=DASHBOARD_COLUMNS, title="Kelurahan")
     for kecamatan, rows, _total in groups:
         for kel, progress in rows:
-            dataset.append([neutralise(v) for v in (kel.kode, kel.nama, kecamatan.nama, kel.per_tanggal, kel.sumber, *_figures(progress))])
+            f = _figures(progress)
+            values = (kel.kode, kel.nama, kecamatan.nama, f[0], kel.per_tanggal, *f[1:6], kel.sumber, *f[6:])
+            dataset.append([neutralise(v) for v in values])
     return dataset
 
 

@@ -138,8 +138,9 @@ def test_the_dashboard_downloads_as_xlsx_with_the_agreed_columns(reviewer_client
     rows = list(book["Kelurahan"].values)
     assert rows[0] == DASHBOARD_COLUMNS
     by_code = {r[0]: r for r in rows[1:]}
-    assert by_code["64.71.05.1002"][1:3] == ("Sepinggan", "Balikpapan Selatan")
-    assert by_code["64.71.05.1002"][5:13] == (100, 10, 1, 1, 3, 10, "tertinggal", 0)
+    assert by_code["64.71.05.1002"][1:4] == ("Sepinggan", "Balikpapan Selatan", 100)
+    assert by_code["64.71.05.1002"][5:10] == (10, 1, 1, 3, 10)
+    assert by_code["64.71.05.1002"][10:13] == ("DKB Semester I 2025", "tertinggal", 0)
     kecamatan = {r[0]: r for r in list(book["Kecamatan"].values)[1:]}
     assert kecamatan["64.71.05"][2:7] == (100, 10, 2, 2, 4)
     assert list(book["Kabupaten-Kota"].values)[1][:7] == ("64.71", "Kota Balikpapan", 100, 10, 3, 2, 5)
@@ -150,7 +151,7 @@ def test_the_dashboard_downloads_as_csv(reviewer_client, city):
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == DASHBOARD_COLUMNS
-    assert ["64.71.01.1001", "Manggar", "Balikpapan Timur", "", "", "", "", "1", "0", "1", "", "belum_ada_data", "0", "", ""] in rows
+    assert ["64.71.01.1001", "Manggar", "Balikpapan Timur", "", "", "", "1", "0", "1", "", "", "belum_ada_data", "0", "", ""] in rows
 
 
 def test_exported_names_that_look_like_formulas_are_neutralised(reviewer_client, city):
