@@ -83,7 +83,8 @@ def _filtered(groups, request):
     if kecamatan:
         groups = [g for g in groups if g[0].kode == kecamatan]
     if status:
-        groups = [(kec, [(k, p) for k, p in rows if p.status == status], t) for kec, rows, t in groups]
+        # a kecamatan's subtotal covers all its kelurahan: not shown beside some of them
+        groups = [(kec, [(k, p) for k, p in rows if p.status == status], None) for kec, rows, _t in groups]
         groups = [g for g in groups if g[1]]
     if sort in SORTS:
         rows = sorted((r for _kec, rows, _t in groups for r in rows), key=lambda r: (SORTS[sort](r[1]), r[0].nama))
