@@ -14,7 +14,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import BooleanField, Case, Count, F, Sum, OuterRef, Q, Subquery, Value, When
+from django.db.models import BooleanField, Case, Count, Exists, F, Sum, OuterRef, Q, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -157,26 +157,46 @@ class KelurahanQuerySet(models.QuerySet):
         )
 
     def rollup(self, campaign, by):
-        """The dashboard's figures summed per `by` (e.g. `kecamatan__kabupaten_kota`) in one
-        query: the province roll-up (`kelurahan:dashboard_rollup`). The target is summed per
-        kelurahan, rounded up each, as `target_for` does."""
-        latest = HouseholdCount.objects.filter(kelurahan=OuterRef("pk")).order_by("-as_of", "-pk")
+        """The dashboard's figures summed per `by` (e.g. `kecamatan__kabupaten_kota`): the
+        province page (`kelurahan:dashboard_rollup`) and the national roll-up. Two queries, each
+        reading every row once: the latest household counts with the targets (rounded up per
+        kelurahan, as `target_for` does), and the kelurahan with their counters.
+
+        Returns {key: {jumlah_kk, target, without_count, in_campaign, kk_terwakili,
+        anggota_kepala_keluarga, anggota_aktif}}; `target` is None where no kelurahan is in
+        the campaign."""
         percent = campaign.percent if campaign else 0
-        return (
-            self.annotate(_kk=Subquery(latest.values("count")[:1]), _in=_in_campaign(campaign))
+        # the latest count of each kelurahan: none later for the same kelurahan (an anti-join,
+        # which the planner estimates well, unlike a correlated "= (SELECT … LIMIT 1)")
+        later = HouseholdCount.objects.filter(kelurahan=OuterRef("kelurahan"), as_of__gt=OuterRef("as_of"))
+        in_campaign = campaign.kelurahan_q("kelurahan__") if campaign else Q(pk__in=[])
+        counts = (
+            HouseholdCount.objects.filter(~Exists(later), kelurahan__in=self.values("pk"))
             .order_by()
-            .values(by)
+            .values(f"kelurahan__{by}")
             .annotate(
-                jumlah_kk=Sum("_kk"),
-                without_count=Count("pk", filter=Q(_kk__isnull=True)),
-                target=Sum(Case(When(_in=True, then=(F("_kk") * percent + 99) / 100), default=None)),
-                in_campaign=Count("pk", filter=Q(_in=True)),
-                kk_terwakili=Coalesce(Sum("counter__kk_terwakili"), 0),
-                anggota_kepala_keluarga=Coalesce(Sum("counter__anggota_kepala_keluarga"), 0),
-                anggota_aktif=Coalesce(Sum("counter__anggota_aktif"), 0),
+                jumlah_kk=Sum("count"),
+                with_count=Count("pk"),
+                target=Sum(Case(When(in_campaign, then=(F("count") * percent + 99) / 100), default=None)),
             )
-            .order_by(by)
         )
+        result = {}
+        rows = self.order_by().values(by).annotate(
+            kelurahan=Count("pk"),
+            in_campaign=Count("pk", filter=campaign.kelurahan_q() if campaign else Q(pk__in=[])),
+            kk_terwakili=Coalesce(Sum("counter__kk_terwakili"), 0),
+            anggota_kepala_keluarga=Coalesce(Sum("counter__anggota_kepala_keluarga"), 0),
+            anggota_aktif=Coalesce(Sum("counter__anggota_aktif"), 0),
+        )
+        for row in rows:
+            result[row[by]] = {**row, "jumlah_kk": None, "target": 0 if row["in_campaign"] else None, "without_count": row["kelurahan"]}
+        for row in counts:
+            figures = result[row[f"kelurahan__{by}"]]
+            figures["jumlah_kk"] = row["jumlah_kk"]
+            figures["without_count"] -= row["with_count"]
+            if figures["in_campaign"]:
+                figures["target"] = row["target"] or 0
+        return dict(sorted(result.items()))
 
     def matching(self, text):
         """Kelurahan whose Kemendagri code (`64.71.05.1010`) or any known spelling equals `text`.
@@ -306,9 +326,12 @@ class CampaignQuerySet(models.QuerySet):
             self.filter(
                 Q(wilayah_kode__in=prefixes)
                 | Q(wilayah_kode__startswith=region.kode + ".")
-                | Q(kelurahan__kode__startswith=region.kode + ".")
+                | Exists(
+                    Campaign.kelurahan.through.objects.filter(
+                        campaign=OuterRef("pk"), kelurahan__kode__startswith=region.kode + "."
+                    )
+                )
             )
-            .distinct()
             .order_by("-starts_on", "-pk")
         )
 
@@ -374,11 +397,12 @@ class Campaign(models.Model):
         if self.starts_on and self.deadline and self.deadline <= self.starts_on:
             raise ValidationError({"deadline": _("The deadline must be after the start date.")})
 
-    def kelurahan_q(self):
-        """A filter on Kelurahan: the kelurahan this campaign applies to."""
-        listed = Q(pk__in=Campaign.kelurahan.through.objects.filter(campaign_id=self.pk).values("kelurahan_id"))
+    def kelurahan_q(self, prefix=""):
+        """A filter on Kelurahan (or, with `prefix="kelurahan__"`, on a model pointing to one):
+        the kelurahan this campaign applies to."""
+        listed = Q(**{f"{prefix}pk__in": Campaign.kelurahan.through.objects.filter(campaign_id=self.pk).values("kelurahan_id")})
         if self.wilayah_kode:
-            return Q(kode__startswith=self.wilayah_kode + ".") | listed
+            return Q(**{f"{prefix}kode__startswith": self.wilayah_kode + "."}) | listed
         return listed
 
     def expected(self, target, today):

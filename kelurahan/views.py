@@ -1,7 +1,7 @@
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -47,7 +47,7 @@ def _region(params):
     The dashboard shows one kabupaten/kota at a time: a national database has ~84,000
     kelurahan, far too many for one page (provinces have the roll-up page).
     """
-    regions = list(KabupatenKota.objects.filter(kecamatan__kelurahan__isnull=False).distinct())
+    regions = list(KabupatenKota.objects.filter(Exists(Kelurahan.objects.filter(kecamatan__kabupaten_kota=OuterRef("pk")))))
     chosen = params.get("wilayah")
     region = next((r for r in regions if r.kode == chosen), regions[0] if regions else None)
     return region, regions
@@ -147,7 +147,7 @@ def dashboard_export(request, fmt):
 def dashboard_rollup(request):
     """A province's figures per kabupaten/kota (`?wilayah=64`), from the counters, one query."""
     today = timezone.localdate()
-    provinces = list(Provinsi.objects.filter(kabupaten_kota__kecamatan__kelurahan__isnull=False).distinct())
+    provinces = list(Provinsi.objects.filter(Exists(Kelurahan.objects.filter(kecamatan__kabupaten_kota__provinsi=OuterRef("pk")))))
     province = next((p for p in provinces if p.kode == request.GET.get("wilayah")), provinces[0] if provinces else None)
     campaign, campaigns = _campaign(request.GET, province, today)
     kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota__provinsi=province)
@@ -160,21 +160,19 @@ def dashboard_rollup(request):
 
 def province_rollup(kelurahan, campaign, today, by="kecamatan__kabupaten_kota", names=KabupatenKota):
     """[(region, Progress)] per `by` (kabupaten/kota; or province, with `names=Provinsi`) and
-    their sum: three queries (sums, region names, KK gained in 7 days)."""
-    sums = list(kelurahan.rollup(campaign, by))
-    names = names.objects.in_bulk([s[by] for s in sums])
+    their sum: four queries (two of sums, region names, KK gained in 7 days)."""
+    sums = kelurahan.rollup(campaign, by)
+    names = names.objects.in_bulk(list(sums))
     gained = counters.gained(kelurahan, today, by=by)
     rows = []
-    for s in sums:
+    for key, s in sums.items():
         progress = Progress(
             jumlah_kk=s["jumlah_kk"], target=s["target"], kk_terwakili=s["kk_terwakili"],
             anggota_kepala_keluarga=s["anggota_kepala_keluarga"], anggota_aktif=s["anggota_aktif"],
-            campaign=campaign if s["in_campaign"] else None, today=today, gained_7d=gained.get(s[by], 0),
+            campaign=campaign if s["in_campaign"] else None, today=today, gained_7d=gained.get(key, 0),
         )
         progress.without_count = s["without_count"]
-        if not s["in_campaign"]:
-            progress.target = None
-        rows.append((names[s[by]], progress))
+        rows.append((names[key], progress))
     return rows, Progress.sum((p for _, p in rows), campaign, today)
 
 
