@@ -191,7 +191,6 @@ def standalone():
     if os.environ.get("BENCH_REUSE"):  # time again on the data generated last time
         print(f"{MODE}: reusing {URL.rsplit('/', 1)[1]}", flush=True)
         n_kel, n_kk, n_members = Kelurahan.objects.count(), Household.objects.count(), Member.objects.count()
-        get_user_model().objects.filter(username="bench").delete()
     else:
         print(f"{MODE}: {n_kel:,} kelurahan, {n_kk:,} KK, {n_members:,} members (generating)", flush=True)
         recreate_database()
@@ -210,7 +209,7 @@ def standalone():
         )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
-    user = get_user_model().objects.create_superuser("bench", None, "bench")
+    user = get_user_model().objects.filter(username="bench").first() or get_user_model().objects.create_superuser("bench", None, "bench")
     client = Client()
     client.force_login(user)
     region = KabupatenKota.objects.filter(kecamatan__kelurahan__isnull=False).order_by("kode").first()
