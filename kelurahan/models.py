@@ -400,10 +400,10 @@ class Campaign(models.Model):
     def kelurahan_q(self, prefix=""):
         """A filter on Kelurahan (or, with `prefix="kelurahan__"`, on a model pointing to one):
         the kelurahan this campaign applies to."""
-        listed = Q(**{f"{prefix}pk__in": Campaign.kelurahan.through.objects.filter(campaign_id=self.pk).values("kelurahan_id")})
+        listed = Exists(Campaign.kelurahan.through.objects.filter(campaign_id=self.pk, kelurahan_id=OuterRef(f"{prefix}pk")))
         if self.wilayah_kode:
-            return Q(**{f"{prefix}kode__startswith": self.wilayah_kode + "."}) | listed
-        return listed
+            return Q(**{f"{prefix}kode__startswith": self.wilayah_kode + "."}) | Q(listed)
+        return Q(listed)
 
     def expected(self, target, today):
         """KK terwakili expected by `today` on the straight line from 0 at `starts_on` to
