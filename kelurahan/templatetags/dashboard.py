@@ -7,6 +7,8 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
+from kelurahan.models import Status
+
 register = template.Library()
 DASH = "—"
 
@@ -44,3 +46,9 @@ def figure_cells(progress):
         '<td><span class="status status-{}" data-status="{}">{}</span></td>', progress.status, progress.status, progress.status_label
     )
     return mark_safe(html + status)
+
+
+@register.filter
+def status_label(status):
+    """A stored status code (`tertinggal`) in words, for frozen reports."""
+    return Status.LABELS.get(status, status)
