@@ -4,7 +4,8 @@ and phones on slow networks should not need any."""
 
 from datetime import timedelta
 
-WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 640, 260, 48, 12, 12, 36
+# A narrow drawing (a phone's width), so its labels stay readable when scaled to fit.
+WIDTH, HEIGHT, LEFT, RIGHT, TOP, BOTTOM = 420, 240, 70, 10, 12, 34
 
 
 def trend_dates(campaign, today, weeks=12):
