@@ -15,6 +15,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kelurahan import counters
 from kelurahan.models import Kelurahan
 from members.identity import check_nik, check_no_kk
 from members.models import Household, Member, MemberStatusChange, age_on, normalise_phone, normalise_rt_rw
@@ -215,6 +216,7 @@ class MemberImport(BaseImport):
             ImportRowChange.objects.bulk_create([ImportRowChange(batch=batch, object_id=m.pk, before=None) for m in members], batch_size=5000)
             done += len(members)
             self.progress("write", done, total)
+        counters.refresh(kelurahan_ids)  # the dashboard's figures, in this transaction
 
     def link_households(self, new, now):
         """{KK number: household id}: the known households, and new ones for unknown KK numbers

@@ -17,7 +17,7 @@ from .grants import (
     grantable_permissions,
     manageable_users,
 )
-from .models import HouseholdCount, KabupatenKota, Kecamatan, Kelurahan, Provinsi
+from .models import Campaign, HouseholdCount, KabupatenKota, Kecamatan, Kelurahan, Provinsi, Report
 from .resources import HouseholdCountResource, KelurahanResource
 
 
@@ -173,3 +173,30 @@ class RoleAdmin(GroupAdmin):
         if db_field.name == "permissions":
             kwargs["queryset"] = grantable_permissions(request.user).select_related("content_type")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    """Target campaigns: the dashboard shows the one running today, or `?kampanye=<id>`."""
+
+    list_display = ["name", "percent", "starts_on", "deadline", "wilayah_kode"]
+    search_fields = ["name", "wilayah_kode"]
+    autocomplete_fields = ["kelurahan"]
+    date_hierarchy = "starts_on"
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """Issued reports are frozen: listed here, never changed."""
+
+    list_display = ["as_of", "region_name", "campaign_name", "created_by", "created_at"]
+    list_select_related = ["created_by"]
+    exclude = ["xlsx"]
+    readonly_fields = ["region_kode", "region_name", "campaign_name", "as_of", "created_by", "created_at", "data"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

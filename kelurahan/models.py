@@ -5,14 +5,19 @@ lists use. BPS codes are kept beside it but never derived from it: the two syste
 kecamatan differently.
 """
 
+import math
 import re
 import unicodedata
+from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import BooleanField, Case, Count, Exists, F, Sum, OuterRef, Q, Subquery, Value, When
+from django.db.models.functions import Coalesce
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 
@@ -127,35 +132,71 @@ class KelurahanQuerySet(models.QuerySet):
             return self.none()
         return self.filter(officers=user)
 
-    def for_dashboard(self):
+    def for_dashboard(self, campaign=None):
         """Kelurahan with the figures of the progress dashboard (`kelurahan:dashboard`).
 
-        One query: the latest household count (value, date, source) by subquery, and the
-        member counts by one join to the cooperative's members, counted with `distinct`
-        where a KK may have several members.
+        One query: the latest household count (value, date, source) by subquery, the member
+        figures from the counters kept by `kelurahan.counters.refresh` (0 when a kelurahan has
+        no counter row yet), and whether `campaign` applies to the kelurahan (`in_campaign`).
         """
         latest = HouseholdCount.objects.filter(kelurahan=OuterRef("pk")).order_by(
             "-as_of", "-pk"
         )
-        active = Q(members__status="aktif")
         return (
             self.select_related("kecamatan__kabupaten_kota")
             .annotate(
                 jumlah_kk=Subquery(latest.values("count")[:1]),
                 per_tanggal=Subquery(latest.values("as_of")[:1]),
                 sumber=Subquery(latest.values("source")[:1]),
-                kk_terwakili=Count(
-                    "members__household",
-                    filter=active & Q(members__household__isnull=False),
-                    distinct=True,
-                ),
-                anggota_kepala_keluarga=Count(
-                    "members", filter=active & Q(members__is_head_of_household=True)
-                ),
-                anggota_aktif=Count("members", filter=active),
+                kk_terwakili=Coalesce(F("counter__kk_terwakili"), 0),
+                anggota_kepala_keluarga=Coalesce(F("counter__anggota_kepala_keluarga"), 0),
+                anggota_aktif=Coalesce(F("counter__anggota_aktif"), 0),
+                in_campaign=_in_campaign(campaign),
             )
             .order_by("kecamatan__kode", "kode")
         )
+
+    def rollup(self, campaign, by):
+        """The dashboard's figures summed per `by` (e.g. `kecamatan__kabupaten_kota`): the
+        province page (`kelurahan:dashboard_rollup`) and the national roll-up. Two queries, each
+        reading every row once: the latest household counts with the targets (rounded up per
+        kelurahan, as `target_for` does), and the kelurahan with their counters.
+
+        Returns {key: {jumlah_kk, target, without_count, in_campaign, kk_terwakili,
+        anggota_kepala_keluarga, anggota_aktif}}; `target` is None where no kelurahan is in
+        the campaign."""
+        percent = campaign.percent if campaign else 0
+        # the latest count of each kelurahan: none later for the same kelurahan (an anti-join,
+        # which the planner estimates well, unlike a correlated "= (SELECT … LIMIT 1)")
+        later = HouseholdCount.objects.filter(kelurahan=OuterRef("kelurahan"), as_of__gt=OuterRef("as_of"))
+        in_campaign = campaign.kelurahan_q("kelurahan__") if campaign else Q(pk__in=[])
+        counts = (
+            HouseholdCount.objects.filter(~Exists(later), kelurahan__in=self.values("pk"))
+            .order_by()
+            .values(f"kelurahan__{by}")
+            .annotate(
+                jumlah_kk=Sum("count"),
+                with_count=Count("pk"),
+                target=Sum(Case(When(in_campaign, then=(F("count") * percent + 99) / 100), default=None)),
+            )
+        )
+        result = {}
+        rows = self.order_by().values(by).annotate(
+            kelurahan=Count("pk"),
+            in_campaign=Count("pk", filter=campaign.kelurahan_q() if campaign else Q(pk__in=[])),
+            kk_terwakili=Coalesce(Sum("counter__kk_terwakili"), 0),
+            anggota_kepala_keluarga=Coalesce(Sum("counter__anggota_kepala_keluarga"), 0),
+            anggota_aktif=Coalesce(Sum("counter__anggota_aktif"), 0),
+        )
+        for row in rows:
+            result[row[by]] = {**row, "jumlah_kk": None, "target": 0 if row["in_campaign"] else None, "without_count": row["kelurahan"]}
+        for row in counts:
+            figures = result[row[f"kelurahan__{by}"]]
+            figures["jumlah_kk"] = row["jumlah_kk"]
+            figures["without_count"] -= row["with_count"]
+            if figures["in_campaign"]:
+                figures["target"] = row["target"] or 0
+        return dict(sorted(result.items()))
 
     def matching(self, text):
         """Kelurahan whose Kemendagri code (`64.71.05.1010`) or any known spelling equals `text`.
@@ -266,37 +307,197 @@ class HouseholdCount(models.Model):
         return f"{self.kelurahan}: {self.count} KK ({self.as_of:%Y-%m-%d})"
 
 
-class Progress:
-    """The dashboard's figures for one kelurahan, or summed over several (kecamatan, city).
+def _in_campaign(campaign):
+    """An annotation: True where `campaign` applies to the kelurahan (False without one)."""
+    if campaign is None:
+        return Value(False, output_field=BooleanField())
+    return Case(When(campaign.kelurahan_q(), then=Value(True)), default=Value(False), output_field=BooleanField())
 
-    Targets are summed per kelurahan (each cooperative has its own 10%), so a kecamatan's
+
+class CampaignQuerySet(models.QuerySet):
+    def for_region(self, region):
+        """Campaigns that apply to some kelurahan of `region` (a Provinsi or KabupatenKota),
+        newest first: the dashboard's campaign choices. One query."""
+        if region is None:
+            return self.none()
+        parts = region.kode.split(".")
+        prefixes = [".".join(parts[: i + 1]) for i in range(len(parts))]
+        return (
+            self.filter(
+                Q(wilayah_kode__in=prefixes)
+                | Q(wilayah_kode__startswith=region.kode + ".")
+                | Exists(
+                    Campaign.kelurahan.through.objects.filter(
+                        campaign=OuterRef("pk"), kelurahan__kode__startswith=region.kode + "."
+                    )
+                )
+            )
+            .order_by("-starts_on", "-pk")
+        )
+
+
+def current_campaign(campaigns, today):
+    """Of `campaigns` (newest first), the one running `today`; else the latest that has
+    started; else the next to start. None when there is none."""
+    campaigns = list(campaigns)
+    running = [c for c in campaigns if c.starts_on <= today <= c.deadline]
+    started = [c for c in campaigns if c.starts_on <= today]
+    return (running or started or campaigns[::-1] or [None])[0]
+
+
+class Campaign(models.Model):
+    """A membership target: `percent` of the households (KK) of each kelurahan it applies to,
+    to be reached between `starts_on` and `deadline`.
+
+    It applies to every kelurahan whose Kemendagri code starts with `wilayah_kode` (a province
+    `64`, a kabupaten/kota `64.71` or a kecamatan `64.71.05`) and to the kelurahan listed.
+    """
+
+    name = models.CharField(_("name"), max_length=150)
+    percent = models.PositiveSmallIntegerField(
+        _("target (% of households)"), validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    starts_on = models.DateField(_("starts on"))
+    deadline = models.DateField(_("deadline"))
+    wilayah_kode = models.CharField(
+        _("region code"),
+        max_length=8,
+        blank=True,
+        validators=[RegexValidator(r"^\d{2}(\.\d{2}){0,2}$")],
+        help_text=_("Every kelurahan of this province (64), regency/city (64.71) or kecamatan (64.71.05)."),
+    )
+    kelurahan = models.ManyToManyField(
+        Kelurahan,
+        blank=True,
+        related_name="campaigns",
+        verbose_name=_("kelurahan"),
+        help_text=_("Further kelurahan, beside those of the region code."),
+    )
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    objects = CampaignQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on", "-pk"]
+        verbose_name = _("target campaign")
+        verbose_name_plural = _("target campaigns")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deadline__gt=F("starts_on")), name="kelurahan_campaign_deadline_after_start"
+            ),
+            models.CheckConstraint(
+                condition=Q(percent__gte=1, percent__lte=100), name="kelurahan_campaign_percent_1_100"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.percent}%, {self.starts_on:%d-%m-%Y} – {self.deadline:%d-%m-%Y})"
+
+    def clean(self):
+        if self.starts_on and self.deadline and self.deadline <= self.starts_on:
+            raise ValidationError({"deadline": _("The deadline must be after the start date.")})
+
+    def kelurahan_q(self, prefix=""):
+        """A filter on Kelurahan (or, with `prefix="kelurahan__"`, on a model pointing to one):
+        the kelurahan this campaign applies to."""
+        listed = Exists(Campaign.kelurahan.through.objects.filter(campaign_id=self.pk, kelurahan_id=OuterRef(f"{prefix}pk")))
+        if self.wilayah_kode:
+            return Q(**{f"{prefix}kode__startswith": self.wilayah_kode + "."}) | Q(listed)
+        return Q(listed)
+
+    def expected(self, target, today):
+        """KK terwakili expected by `today` on the straight line from 0 at `starts_on` to
+        `target` at `deadline`, rounded up: "on track" means at least this many."""
+        total = (self.deadline - self.starts_on).days
+        elapsed = min(max((today - self.starts_on).days, 0), total)
+        return -(-target * elapsed // total)
+
+
+class KelurahanCounter(models.Model):
+    """The member figures of one kelurahan's cooperative, kept exact by
+    `kelurahan.counters.refresh` in the same transaction as every change to its members,
+    so the dashboard reads them instead of counting. `manage.py recount` checks them."""
+
+    kelurahan = models.OneToOneField(
+        Kelurahan, on_delete=models.CASCADE, primary_key=True, related_name="counter", verbose_name=_("kelurahan")
+    )
+    kk_terwakili = models.PositiveIntegerField(_("KK represented"), default=0)
+    anggota_kepala_keluarga = models.PositiveIntegerField(_("heads of household"), default=0)
+    anggota_aktif = models.PositiveIntegerField(_("active members"), default=0)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    FIGURES = ("kk_terwakili", "anggota_kepala_keluarga", "anggota_aktif")
+
+    class Meta:
+        verbose_name = _("member counter")
+        verbose_name_plural = _("member counters")
+
+    def __str__(self):
+        return f"{self.kelurahan_id}: {self.kk_terwakili}/{self.anggota_kepala_keluarga}/{self.anggota_aktif}"
+
+
+class Status:
+    """A row's standing against its campaign, in words and as a CSS class (colour)."""
+
+    REACHED, ON_TRACK, BEHIND, NO_DATA, NO_TARGET = "tercapai", "sesuai_jalur", "tertinggal", "belum_ada_data", "tanpa_target"
+    LABELS = {
+        REACHED: _("reached"),
+        ON_TRACK: _("on track"),
+        BEHIND: _("behind"),
+        NO_DATA: _("no data"),
+        NO_TARGET: _("no target"),
+    }
+    ORDER = [BEHIND, ON_TRACK, REACHED, NO_DATA, NO_TARGET]
+
+
+class Progress:
+    """The dashboard's figures for one kelurahan, or summed over several (kecamatan, city,
+    province), against a campaign.
+
+    Targets are summed per kelurahan (each cooperative has its own target), so a kecamatan's
     target is the sum of its kelurahan's rounded-up targets. Kelurahan without a household
-    count add nothing to the target and are counted in `without_count`.
+    count add nothing to the target and are counted in `without_count`; kelurahan outside the
+    campaign have no target (`target` None) and add only their member figures.
+    `gained_7d` is the change in KK terwakili over the last 7 days (`counters.gained`).
+    The derived figures are computed once, when first read: set the figures before reading.
     """
 
     FIGURES = ("jumlah_kk", "target", "kk_terwakili", "anggota_kepala_keluarga", "anggota_aktif")
 
-    def __init__(self, jumlah_kk=None, kk_terwakili=0, anggota_kepala_keluarga=0, anggota_aktif=0, target=None):
+    def __init__(
+        self, jumlah_kk=None, kk_terwakili=0, anggota_kepala_keluarga=0, anggota_aktif=0, target=None,
+        *, percent=None, campaign=None, today=None, gained_7d=0,
+    ):
         self.jumlah_kk = jumlah_kk
-        self.target = target_for(jumlah_kk) if target is None else target
+        self.campaign = campaign
+        if target is None and percent is None and campaign is not None:
+            percent = campaign.percent
+        self.target = target_for(jumlah_kk, percent) if target is None and percent is not None else target
         self.kk_terwakili = kk_terwakili
         self.anggota_kepala_keluarga = anggota_kepala_keluarga
         self.anggota_aktif = anggota_aktif
+        self.gained_7d = gained_7d
+        self.today = today or date.today()
         self.without_count = 1 if jumlah_kk is None else 0
 
     @classmethod
-    def of(cls, kelurahan):
-        """From a kelurahan annotated by `KelurahanQuerySet.for_dashboard()`."""
+    def of(cls, kelurahan, campaign=None, today=None, gained_7d=0):
+        """From a kelurahan annotated by `KelurahanQuerySet.for_dashboard(campaign)`."""
+        applies = campaign is not None and getattr(kelurahan, "in_campaign", False)
         return cls(
             jumlah_kk=kelurahan.jumlah_kk,
             kk_terwakili=kelurahan.kk_terwakili,
             anggota_kepala_keluarga=kelurahan.anggota_kepala_keluarga,
             anggota_aktif=kelurahan.anggota_aktif,
+            campaign=campaign if applies else None,
+            today=today,
+            gained_7d=gained_7d,
         )
 
     @classmethod
-    def sum(cls, parts):
-        total = cls(jumlah_kk=0, target=0)
+    def sum(cls, parts, campaign=None, today=None):
+        parts = list(parts)
+        total = cls(jumlah_kk=0, target=0, campaign=campaign, today=today)
         total.without_count = 0
         for part in parts:
             total.jumlah_kk += part.jumlah_kk or 0
@@ -304,14 +505,17 @@ class Progress:
             total.kk_terwakili += part.kk_terwakili
             total.anggota_kepala_keluarga += part.anggota_kepala_keluarga
             total.anggota_aktif += part.anggota_aktif
+            total.gained_7d += part.gained_7d
             total.without_count += part.without_count
+        if not any(part.campaign is not None for part in parts):  # none in the campaign
+            total.target, total.campaign = None, None
         return total
 
     @property
     def has_count(self):
         return self.jumlah_kk is not None
 
-    @property
+    @cached_property
     def persen_target(self):
         """KK terwakili as a percentage of the target; None when there is no target."""
         if not self.target:
@@ -327,18 +531,109 @@ class Progress:
     def is_reached(self):
         return bool(self.target) and self.kk_terwakili >= self.target
 
+    @property
+    def remaining(self):
+        """KK still to win; None without a target."""
+        return None if self.target is None else max(self.target - self.kk_terwakili, 0)
 
-def dashboard_table(kelurahan_rows):
-    """Group `for_dashboard()` rows by kecamatan, with a `Progress` per row, kecamatan and total.
+    @cached_property
+    def expected(self):
+        """KK terwakili expected by today on the straight line to the target (see Campaign)."""
+        if not self.target or self.campaign is None:
+            return None
+        return self.campaign.expected(self.target, self.today)
+
+    @cached_property
+    def status(self):
+        if self.campaign is None:
+            return Status.NO_TARGET
+        if not self.target:  # no household count, or a count of 0
+            return Status.NO_DATA
+        if self.kk_terwakili >= self.target:
+            return Status.REACHED
+        if self.kk_terwakili >= self.expected:
+            return Status.ON_TRACK
+        return Status.BEHIND
+
+    @property
+    def status_label(self):
+        return Status.LABELS[self.status]
+
+    @cached_property
+    def weekly_pace_needed(self):
+        """KK per week still needed to reach the target by the deadline (rounded up); 0 when
+        reached; None without a target or once the deadline has passed unreached."""
+        if not self.target or self.campaign is None:
+            return None
+        if not self.remaining:
+            return 0
+        days_left = (self.campaign.deadline - self.today).days
+        if days_left <= 0:
+            return None
+        return -(-self.remaining * 7 // days_left)
+
+    @cached_property
+    def reach_date(self):
+        """The date the last 7 days' pace would reach the target; None when reached, without a
+        target, or when the pace is 0 or negative."""
+        if not self.target or not self.remaining or self.gained_7d <= 0:
+            return None
+        return self.today + timedelta(days=math.ceil(self.remaining * 7 / self.gained_7d))
+
+    @property
+    def reaches_in_time(self):
+        reach = self.reach_date
+        return reach is not None and reach <= self.campaign.deadline
+
+
+def dashboard_table(kelurahan_rows, campaign=None, today=None, gained=None):
+    """Group `for_dashboard(campaign)` rows by kecamatan, with a `Progress` per row, kecamatan
+    and total. `gained` maps kelurahan id → KK terwakili gained in 7 days (`counters.gained`).
 
     Returns `(groups, total)`, where each group is `(kecamatan, [(kelurahan, progress)], progress)`.
     Pure Python over rows already fetched: no queries.
     """
+    gained = gained or {}
     groups, current = [], None
     for kel in kelurahan_rows:
         if current is None or current[0].pk != kel.kecamatan_id:
             current = (kel.kecamatan, [])
             groups.append(current)
-        current[1].append((kel, Progress.of(kel)))
-    groups = [(kec, rows, Progress.sum(p for _, p in rows)) for kec, rows in groups]
-    return groups, Progress.sum(total for _, _, total in groups)
+        current[1].append((kel, Progress.of(kel, campaign, today, gained.get(kel.pk, 0))))
+    groups = [(kec, rows, Progress.sum((p for _, p in rows), campaign, today)) for kec, rows in groups]
+    return groups, Progress.sum((total for _, _, total in groups), campaign, today)
+
+
+class ReportQuerySet(models.QuerySet):
+    def for_list(self):
+        """The list of issued reports (`kelurahan:report_list`): one query."""
+        return self.select_related("created_by").defer("xlsx", "data").order_by("-created_at", "-pk")
+
+
+class Report(models.Model):
+    """A progress report as issued to the Satgas, frozen: the figures (`data`, the same JSON
+    as `/api/dasbor.json` plus the trend) and the XLSX file exactly as downloaded then."""
+
+    region_kode = models.CharField(_("region code"), max_length=13)
+    region_name = models.CharField(_("region"), max_length=100)
+    campaign_name = models.CharField(_("campaign"), max_length=200, blank=True)
+    as_of = models.DateField(_("figures as of"))
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("issued by")
+    )
+    created_at = models.DateTimeField(_("issued at"), auto_now_add=True)
+    data = models.JSONField(_("figures"))
+    xlsx = models.BinaryField(_("XLSX file"))
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("issued report")
+        verbose_name_plural = _("issued reports")
+
+    def __str__(self):
+        return f"{self.region_name} {self.as_of:%d-%m-%Y} ({self.created_by})"
+
+    def get_absolute_url(self):
+        return reverse("kelurahan:report_detail", args=[self.pk])

@@ -7,5 +7,12 @@ app_name = "kelurahan"
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("dasbor/unduh.<str:fmt>", views.dashboard_export, name="dashboard_export"),
+    path("dasbor/provinsi/", views.dashboard_rollup, name="dashboard_rollup"),
+    path("dasbor/tren/", views.trend, name="trend"),
+    path("kelurahan/<int:pk>/", views.kelurahan_detail, name="kelurahan_detail"),
+    path("laporan/", views.report_list, name="report_list"),
+    path("laporan/terbitkan/", views.report_create, name="report_create"),
+    path("laporan/<int:pk>/", views.report_detail, name="report_detail"),
+    path("laporan/<int:pk>/unduh.xlsx", views.report_download, name="report_download"),
     path("api/dasbor.json", views.dashboard_json, name="dashboard_json"),
 ]

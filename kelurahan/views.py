@@ -1,43 +1,113 @@
-from django.conf import settings
+from datetime import date
+
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Exists, OuterRef, Q
 from django.http import Http404, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent, record
 from kkmp.downloads import attachment, download_name
 
-from .models import KabupatenKota, Kelurahan, dashboard_table
-from .resources import dashboard_dataset
+from . import counters
+from .charts import trend_chart, trend_dates
+from .models import (
+    Campaign,
+    KabupatenKota,
+    Kelurahan,
+    Progress,
+    Provinsi,
+    Report,
+    Status,
+    current_campaign,
+    dashboard_table,
+)
+from .resources import dashboard_csv_dataset, dashboard_json_data, report_xlsx
+
+SORTS = {
+    "persen": lambda p: (p.persen_target is None, p.persen_target or 0),
+    "kk_terwakili": lambda p: -p.kk_terwakili,
+    "naik": lambda p: -p.gained_7d,
+    "kecepatan": lambda p: -(p.weekly_pace_needed or 0),
+}
 
 
-def _dashboard_scope(request):
+def _campaign(params, region, today):
+    """The campaigns of `region` and the one shown: `?kampanye=<id>`, else the current one."""
+    campaigns = list(Campaign.objects.for_region(region))
+    chosen = params.get("kampanye", "")
+    campaign = next((c for c in campaigns if str(c.pk) == chosen), None) or current_campaign(campaigns, today)
+    return campaign, campaigns
+
+
+def _region(params):
     """The regency/city the dashboard shows (`?wilayah=64.71`), and the choices.
 
     The dashboard shows one kabupaten/kota at a time: a national database has ~84,000
-    kelurahan, far too many for one page.
+    kelurahan, far too many for one page (provinces have the roll-up page).
     """
-    regions = list(KabupatenKota.objects.filter(kecamatan__kelurahan__isnull=False).distinct())
-    chosen = request.GET.get("wilayah")
+    regions = list(KabupatenKota.objects.filter(Exists(Kelurahan.objects.filter(kecamatan__kabupaten_kota=OuterRef("pk")))))
+    chosen = params.get("wilayah")
     region = next((r for r in regions if r.kode == chosen), regions[0] if regions else None)
     return region, regions
 
 
+def dashboard_figures(params, today=None):
+    """Everything the dashboard, its downloads, the JSON and a report show for `params`
+    (`wilayah`, `kampanye`), in a fixed number of queries: regions, campaigns, the kelurahan
+    rows with their counters, KK gained in 7 days."""
+    today = today or timezone.localdate()
+    region, regions = _region(params)
+    campaign, campaigns = _campaign(params, region, today)
+    kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region)
+    rows = kelurahan.for_dashboard(campaign)
+    gained = counters.gained(kelurahan, today)
+    groups, total = dashboard_table(rows, campaign, today, gained)
+    return {
+        "region": region,
+        "regions": regions,
+        "campaign": campaign,
+        "campaigns": campaigns,
+        "groups": groups,
+        "total": total,
+        "today": today,
+        "generated_at": timezone.localtime(),
+    }
+
+
+def _filtered(groups, request):
+    """The table's groups after the page's filters (`?kecamatan=`, `?status=`) and sort
+    (`?urut=`: one list across kecamatan, without subtotals)."""
+    kecamatan, status, sort = request.GET.get("kecamatan"), request.GET.get("status"), request.GET.get("urut")
+    if kecamatan:
+        groups = [g for g in groups if g[0].kode == kecamatan]
+    if status:
+        # a kecamatan's subtotal covers all its kelurahan: not shown beside some of them
+        groups = [(kec, [(k, p) for k, p in rows if p.status == status], None) for kec, rows, _t in groups]
+        groups = [g for g in groups if g[1]]
+    if sort in SORTS:
+        rows = sorted((r for _kec, rows, _t in groups for r in rows), key=lambda r: (SORTS[sort](r[1]), r[0].nama))
+        return [(None, rows, None)] if rows else [], sort
+    return groups, ""
+
+
 @login_required
 def dashboard(request):
-    """Progress toward the target per kelurahan, grouped by kecamatan, with totals."""
-    region, regions = _dashboard_scope(request)
-    rows = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region).for_dashboard()
-    groups, total = dashboard_table(rows)
+    """Progress toward the campaign's target per kelurahan, grouped by kecamatan, with totals."""
+    figures = dashboard_figures(request.GET)
+    groups, sort = _filtered(figures["groups"], request)
     return render(
         request,
         "kelurahan/dashboard.html",
         {
-            "region": region,
-            "regions": regions,
-            "groups": groups,
-            "total": total,
-            "target_percent": settings.KKMP_TARGET_PERCENT,
+            **figures,
+            "shown": groups,
+            "sort": sort,
+            "sorts": [("", _("by kecamatan")), ("persen", _("% of target, lowest first")), ("naik", _("gained in 7 days")), ("kecepatan", _("weekly pace needed"))],
+            "statuses": [(s, Status.LABELS[s]) for s in Status.ORDER],
+            "filters": {k: request.GET.get(k, "") for k in ("kecamatan", "status", "urut", "kampanye")},
         },
     )
 
@@ -45,63 +115,183 @@ def dashboard(request):
 @login_required
 def dashboard_json(request):
     """The dashboard's figures as JSON, read-only, for integration (documented in the README)."""
-    region, _regions = _dashboard_scope(request)
-    rows = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region).for_dashboard()
-    groups, total = dashboard_table(rows)
+    return JsonResponse(dashboard_json_data(dashboard_figures(request.GET)), json_dumps_params={"ensure_ascii": False})
 
-    def figures(progress):
-        return {
-            "jumlah_kk": progress.jumlah_kk,
-            "target": progress.target,
-            "kk_terwakili": progress.kk_terwakili,
-            "anggota_kepala_keluarga": progress.anggota_kepala_keluarga,
-            "anggota_aktif": progress.anggota_aktif,
-            "persen_target": progress.persen_target,
-        }
 
-    data = {
-        "wilayah": {"kode": region.kode, "nama": region.nama} if region else None,
-        "persen_target_kk": settings.KKMP_TARGET_PERCENT,
-        "dibuat_pada": timezone.localtime().isoformat(),
-        "total": figures(total),
-        "kecamatan": [
-            {
-                "kode": kecamatan.kode,
-                "nama": kecamatan.nama,
-                "total": figures(subtotal),
-                "kelurahan": [
-                    {
-                        "kode": kel.kode,
-                        "nama": kel.nama,
-                        "per_tanggal": kel.per_tanggal.isoformat() if kel.per_tanggal else None,
-                        "sumber": kel.sumber,
-                        **figures(progress),
-                    }
-                    for kel, progress in kelurahan_rows
-                ],
-            }
-            for kecamatan, kelurahan_rows, subtotal in groups
-        ],
-    }
-    return JsonResponse(data, json_dumps_params={"ensure_ascii": False})
+def _download(content, fmt, name):
+    if fmt == "xlsx":
+        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    else:
+        content = "\ufeff" + content  # BOM: Excel then reads UTF-8 correctly
+        content_type = "text/csv; charset=utf-8"
+    return attachment(content, content_type=content_type, filename=download_name(name, extension=fmt))
 
 
 @login_required
 def dashboard_export(request, fmt):
-    """The dashboard table as XLSX or CSV, for the Satgas."""
+    """The dashboard as XLSX (a sheet per level: kelurahan, kecamatan, city) or CSV (kelurahan)."""
     if fmt not in ("xlsx", "csv"):
         raise Http404
-    region, _regions = _dashboard_scope(request)
-    rows = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region).for_dashboard()
-    groups, _total = dashboard_table(rows)
-    dataset = dashboard_dataset(groups)
+    figures = dashboard_figures(request.GET)
+    region = figures["region"]
     record(AuditEvent.Action.EXPORT, request=request, what="dashboard", format=fmt, region=region.kode if region else "")
-    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     slug = (region.kode if region else "kosong").replace(".", "")
+    name = f"progres-kkmp-{slug}-{figures['generated_at']:%Y%m%d-%H%M}"
     if fmt == "xlsx":
-        content = dataset.export("xlsx")
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        content = "\ufeff" + dataset.export("csv")  # BOM: Excel then reads UTF-8 correctly
-        content_type = "text/csv; charset=utf-8"
-    return attachment(content, content_type=content_type, filename=download_name("progres-kkmp", slug, stamp, extension=fmt))
+        return _download(report_xlsx(figures, request.user), fmt, name)
+    return _download(dashboard_csv_dataset(figures["groups"]).export("csv"), fmt, name)
+
+
+@login_required
+def dashboard_rollup(request):
+    """A province's figures per kabupaten/kota (`?wilayah=64`), from the counters, one query."""
+    today = timezone.localdate()
+    provinces = list(Provinsi.objects.filter(Exists(Kelurahan.objects.filter(kecamatan__kabupaten_kota__provinsi=OuterRef("pk")))))
+    province = next((p for p in provinces if p.kode == request.GET.get("wilayah")), provinces[0] if provinces else None)
+    campaign, campaigns = _campaign(request.GET, province, today)
+    kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota__provinsi=province)
+    rows, total = province_rollup(kelurahan, campaign, today)
+    return render(request, "kelurahan/rollup.html", {
+        "province": province, "provinces": provinces, "campaign": campaign, "campaigns": campaigns,
+        "rows": rows, "total": total, "today": today,
+    })
+
+
+def province_rollup(kelurahan, campaign, today, by="kecamatan__kabupaten_kota", names=KabupatenKota):
+    """[(region, Progress)] per `by` (kabupaten/kota; or province, with `names=Provinsi`) and
+    their sum: four queries (two of sums, region names, KK gained in 7 days)."""
+    sums = kelurahan.rollup(campaign, by)
+    names = names.objects.in_bulk(list(sums))
+    gained = counters.gained(kelurahan, today, by=by)
+    rows = []
+    for key, s in sums.items():
+        progress = Progress(
+            jumlah_kk=s["jumlah_kk"], target=s["target"], kk_terwakili=s["kk_terwakili"],
+            anggota_kepala_keluarga=s["anggota_kepala_keluarga"], anggota_aktif=s["anggota_aktif"],
+            campaign=campaign if s["in_campaign"] else None, today=today, gained_7d=gained.get(key, 0),
+        )
+        progress.without_count = s["without_count"]
+        rows.append((names[key], progress))
+    return rows, Progress.sum((p for _, p in rows), campaign, today)
+
+
+def _trend(kelurahan, campaign, target, today):
+    """The city's trend chart: KK terwakili of all `kelurahan` on each date."""
+    dates = trend_dates(campaign, today)
+    series = counters.history(kelurahan, dates, by="kecamatan__kabupaten_kota")
+    values = [sum(v[i] for v in series.values()) for i in range(len(dates))]
+    return trend_chart(dates, values, campaign=campaign, target=target)
+
+
+@login_required
+def trend(request):
+    """KK terwakili over time for the city against the campaign's line (server-side SVG)."""
+    figures = dashboard_figures(request.GET)
+    kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota=figures["region"])
+    chart = _trend(kelurahan, figures["campaign"], figures["total"].target, figures["today"])
+    return render(request, "kelurahan/trend.html", {**figures, "chart": chart})
+
+
+@login_required
+def kelurahan_detail(request, pk):
+    """One kelurahan: its figures, the trend, a breakdown by RT (and RW where used) and the
+    latest members. Scoped as the member pages: another kelurahan's officer gets a 404."""
+    kelurahan = get_object_or_404(Kelurahan.objects.for_user(request.user).select_related("kecamatan__kabupaten_kota"), pk=pk)
+    today = timezone.localdate()
+    campaign, _campaigns = _campaign(request.GET, kelurahan.kecamatan.kabupaten_kota, today)
+    row = Kelurahan.objects.filter(pk=pk).for_dashboard(campaign).get()
+    progress = Progress.of(row, campaign, today, counters.gained([pk], today).get(pk, 0))
+    active = Q(status="aktif")
+    by_rt = (
+        kelurahan.members.filter(active)
+        .values("household__rw", "household__rt")
+        .annotate(kk_terwakili=Count("household", distinct=True), anggota_aktif=Count("pk"),
+                  anggota_kepala_keluarga=Count("pk", filter=Q(is_head_of_household=True)))
+        .order_by("household__rw", "household__rt")
+    )
+    latest = kelurahan.members.select_related("household").order_by("-joined_on", "-member_seq")[:10]
+    dates = trend_dates(progress.campaign, today)
+    values = counters.history([pk], dates).get(pk, [0] * len(dates))
+    chart = trend_chart(dates, values, campaign=progress.campaign, target=progress.target)
+    return render(request, "kelurahan/kelurahan_detail.html", {
+        "kelurahan": kelurahan, "progress": progress, "campaign": campaign, "by_rt": by_rt,
+        "uses_rw": any(r["household__rw"] for r in by_rt), "latest": latest, "chart": chart, "today": today,
+    })
+
+
+# --- Reports for the Satgas ------------------------------------------------------------------
+
+def _reviewer_or_404(user):
+    """Reports are DKUMKMP's: admins and reviewers. Officers get a 404, as for any page
+    outside their scope."""
+    if not (user.is_superuser or user.has_perm("members.view_all_kelurahan")):
+        raise Http404
+
+
+@login_required
+def report_list(request):
+    """Issued reports, newest first, and the button to issue one from today's figures."""
+    _reviewer_or_404(request.user)
+    return render(request, "kelurahan/report_list.html", {"reports": Report.objects.for_list()[:200], "regions": _region(request.GET)[1]})
+
+
+@login_required
+@require_POST
+def report_create(request):
+    """Issue a report: freeze today's figures, trend and XLSX as they are now."""
+    _reviewer_or_404(request.user)
+    figures = dashboard_figures(request.POST)
+    region = figures["region"]
+    if region is None:
+        raise Http404
+    kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region)
+    chart = _trend(kelurahan, figures["campaign"], figures["total"].target, figures["today"])
+    data = dashboard_json_data(figures)
+    data["dibuat_oleh"] = request.user.get_username()
+    data["tren"] = [[d.isoformat(), v] for d, v in chart["values"]]
+    report = Report.objects.create(
+        region_kode=region.kode, region_name=region.nama,
+        campaign_name=str(figures["campaign"]) if figures["campaign"] else "",
+        as_of=figures["today"], created_by=request.user, data=data,
+        xlsx=report_xlsx(figures, request.user),
+    )
+    record(AuditEvent.Action.EXPORT, request=request, obj=report, what="report", region=region.kode)
+    return redirect(report)
+
+
+@login_required
+def report_detail(request, pk):
+    """The issued report as an A4 print page (the browser's "Print" makes the PDF), with the
+    change since then against today's figures."""
+    _reviewer_or_404(request.user)
+    report = get_object_or_404(Report.objects.select_related("created_by"), pk=pk)
+    data = report.data
+    today = dashboard_json_data(dashboard_figures({"wilayah": report.region_kode}))
+    now = {k["kode"]: k for kec in today["kecamatan"] for k in kec["kelurahan"]}
+    rows = []
+    for kec in data["kecamatan"]:
+        for kel in kec["kelurahan"]:
+            current = now.get(kel["kode"], {})
+            rows.append({**kel, "kecamatan": kec["nama"], "change": (current.get("kk_terwakili") or 0) - kel["kk_terwakili"]})
+    tren = [(date.fromisoformat(d), v) for d, v in data.get("tren", [])]
+    chart = None
+    if tren:
+        campaign = Campaign(
+            percent=data["kampanye"]["persen"], starts_on=date.fromisoformat(data["kampanye"]["mulai"]),
+            deadline=date.fromisoformat(data["kampanye"]["tenggat"]),
+        ) if data.get("kampanye") else None
+        chart = trend_chart([d for d, _v in tren], [v for _d, v in tren], campaign=campaign, target=data["total"]["target"])
+    record(AuditEvent.Action.EXPORT, request=request, obj=report, what="report", format="html")
+    return render(request, "kelurahan/report_detail.html", {
+        "report": report, "data": data, "rows": rows, "chart": chart,
+        "total_change": today["total"]["kk_terwakili"] - data["total"]["kk_terwakili"], "now": today,
+    })
+
+
+@login_required
+def report_download(request, pk):
+    """The issued report's XLSX, byte for byte as it was issued."""
+    _reviewer_or_404(request.user)
+    report = get_object_or_404(Report, pk=pk)
+    record(AuditEvent.Action.EXPORT, request=request, obj=report, what="report", format="xlsx")
+    return _download(bytes(report.xlsx), "xlsx", f"laporan-kkmp-{report.region_kode.replace('.', '')}-{report.as_of:%Y%m%d}-{report.pk}")

@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from kelurahan import counters
 from kelurahan.admin import AuditedExportMixin, ImportLinkAdmin
 
 from .models import Household, Member, MemberStatusChange
@@ -50,6 +51,12 @@ class MemberAdmin(AuditedExportMixin, admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+    def save_model(self, request, obj, form, change):
+        """A correction here (status, kelurahan, KK) keeps the dashboard's counters exact."""
+        was_in = Member.objects.filter(pk=obj.pk).values_list("kelurahan_id", flat=True).first()
+        super().save_model(request, obj, form, change)
+        counters.refresh([was_in, obj.kelurahan_id])
 
     def has_add_permission(self, request):
         return False  # registration assigns member numbers: use the officers' form

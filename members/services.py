@@ -7,6 +7,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
+from kelurahan import counters
 from kelurahan.models import Kelurahan
 
 from .models import Household, Member, MemberStatusChange
@@ -93,6 +94,7 @@ def register_member(
                     )
                 member.save()
                 _record_status(member, status, joined_on, reason, by)
+            counters.refresh([member.kelurahan_id])
             return member
         except IntegrityError:
             # Another officer saved the same NIK a moment ago (the check above ran before their
@@ -125,6 +127,7 @@ def update_member(*, member: Member, no_kk: str = "", version: str | None = None
         current = Member.objects.select_for_update(of=("self",)).select_related("household").get(pk=member.pk)
         if version_of(current) != version:
             raise EditConflict(current)
+    was_in = Member.objects.filter(pk=member.pk).values_list("kelurahan_id", flat=True).first()
     for name, value in changes.items():
         setattr(member, name, value)
     member.full_clean(exclude=["household"])
@@ -140,6 +143,7 @@ def update_member(*, member: Member, no_kk: str = "", version: str | None = None
             else None
         )
     member.save()
+    counters.refresh([was_in, member.kelurahan_id])
     return member
 
 
@@ -172,6 +176,7 @@ def accept_member(*, member: Member, accepted_on: date, reason: str = "", by=Non
     member.full_clean(exclude=["household"])
     member.save(update_fields=["status", "joined_on", "updated_at"])
     _record_status(member, Member.Status.AKTIF, accepted_on, reason, by)
+    counters.refresh([member.kelurahan_id])
     return member
 
 
@@ -189,6 +194,7 @@ def record_leaving(*, member: Member, status: str, left_on: date, reason: str = 
     member.full_clean()
     member.save(update_fields=["status", "left_on", "updated_at"])
     _record_status(member, status, left_on, reason, by)
+    counters.refresh([member.kelurahan_id])
     return member
 
 

@@ -102,3 +102,12 @@ class MemberFactory(factory.django.DjangoModelFactory):
     joined_on = date(2025, 9, 1)
     member_seq = factory.Sequence(lambda n: n + 1)
     member_number = factory.LazyAttribute(lambda o: Member.format_number(o.kelurahan, o.member_seq))
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Saved as the services save: the dashboard's counters follow (kelurahan/counters.py)."""
+        from kelurahan import counters
+
+        member = super()._create(model_class, *args, **kwargs)
+        counters.refresh([member.kelurahan_id])
+        return member

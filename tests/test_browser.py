@@ -92,3 +92,41 @@ def test_an_admin_uploads_previews_and_confirms_an_import(browser, live_server, 
     page.click("form[action$='/impor/'] button")
     assert page.locator("[data-status]").get_attribute("data-status") == "committed"
     assert Household.objects.count() == 3
+
+
+@pytest.mark.parametrize("viewport", [{"width": 360, "height": 740}, {"width": 1280, "height": 900}], ids=["phone", "desktop"])
+def test_the_dashboard_shows_the_figures_on_phone_and_desktop(browser, live_server, reviewer, kelurahan_a, kelurahan_b, viewport):
+    from datetime import date, timedelta
+
+    from kelurahan.models import Campaign
+    from tests.factories import HouseholdFactory, MemberFactory
+
+    Campaign.objects.all().delete()
+    Campaign.objects.create(name="Uji", percent=10, starts_on=date.today() - timedelta(days=30),
+                            deadline=date.today() + timedelta(days=30), wilayah_kode="64.71")
+    HouseholdCount.objects.create(kelurahan=kelurahan_a, count=20, as_of="2025-06-30", source="uji")  # target 2
+    kk = HouseholdFactory(kelurahan=kelurahan_a)
+    MemberFactory(kelurahan=kelurahan_a, household=kk, is_head_of_household=True)
+    MemberFactory(kelurahan=kelurahan_a, household=kk, joined_on=date.today() - timedelta(days=2))  # KK already counted
+    MemberFactory(kelurahan=kelurahan_a, household=HouseholdFactory(kelurahan=kelurahan_a), joined_on=date.today() - timedelta(days=2))
+    MemberFactory(kelurahan=kelurahan_b)
+
+    page = browser.new_page(viewport=viewport)
+    page.goto(f"{live_server.url}/masuk/")
+    page.fill("#id_username", reviewer.username)
+    page.fill("#id_password", "rahasia-uji-123")
+    page.click("main button[type=submit]")
+    page.goto(f"{live_server.url}/en/")
+    row = page.locator(f"tr[data-kode='{kelurahan_a.kode}']")
+    assert row.locator("[data-figure=kk_terwakili]").inner_text() == "2"
+    assert row.locator("[data-figure=anggota_aktif]").inner_text() == "3"
+    assert row.locator("[data-figure=persen_target]").inner_text().startswith("100")
+    assert row.locator("[data-status]").last.inner_text() == "reached"
+    assert row.locator("[data-figure=naik_7_hari]").inner_text() == "+1"
+    other = page.locator(f"tr[data-kode='{kelurahan_b.kode}'] [data-status]").last
+    assert other.inner_text() == "no data"
+    assert page.locator("[data-total] [data-figure=kk_terwakili]").inner_text() == "3"
+    assert row.locator("[data-figure=kk_terwakili]").is_visible()
+    page.goto(f"{live_server.url}/en/dasbor/tren/")
+    box = page.locator("figure.trend svg").bounding_box()
+    assert 0 < box["width"] <= viewport["width"]

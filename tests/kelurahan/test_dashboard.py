@@ -8,7 +8,9 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from kelurahan.models import Kelurahan, Progress, dashboard_table, target_for
+from datetime import timedelta
+
+from kelurahan.models import Campaign, Kelurahan, Progress, Status, dashboard_table, target_for
 from kelurahan.resources import DASHBOARD_COLUMNS
 from tests.factories import (
     HouseholdCountFactory,
@@ -36,8 +38,20 @@ def test_no_household_count_means_no_target():
     assert Progress(jumlah_kk=None).persen_target is None
 
 
+TODAY = date.today()
+
+
 @pytest.fixture
-def city():
+def campaign(db):
+    """The only campaign: 10% of Kota Balikpapan, started 30 days ago, 30 days to go."""
+    Campaign.objects.all().delete()
+    return Campaign.objects.create(
+        name="Uji 10%", percent=10, starts_on=TODAY - timedelta(days=30), deadline=TODAY + timedelta(days=30), wilayah_kode="64.71"
+    )
+
+
+@pytest.fixture
+def city(campaign):
     """Two kecamatan, three kelurahan with the edge cases of the figures:
     A (count 100, target 10): KK1 with two active members (one head), KK2 with one who left,
       one active member without a KK;
@@ -62,18 +76,22 @@ def city():
 
 def test_the_figures_per_kelurahan_count_kk_heads_and_active_members(city):
     a, b, c = city
-    rows = {k.kode: k for k in Kelurahan.objects.for_dashboard()}
+    campaign = Campaign.objects.get()
+    rows = {k.kode: k for k in Kelurahan.objects.for_dashboard(campaign)}
     ra, rb, rc = rows[a.kode], rows[b.kode], rows[c.kode]
     assert (ra.jumlah_kk, ra.per_tanggal) == (100, date(2025, 6, 30))  # the latest count
     assert (ra.kk_terwakili, ra.anggota_kepala_keluarga, ra.anggota_aktif) == (1, 1, 3)
-    assert Progress.of(ra).target == 10
-    assert Progress.of(ra).persen_target == 10.0
-    assert (rb.jumlah_kk, Progress.of(rb).target, Progress.of(rb).persen_target) == (0, 0, None)
-    assert (rc.jumlah_kk, Progress.of(rc).target, rc.kk_terwakili) == (None, None, 1)
+    pa, pb, pc = (Progress.of(r, campaign, TODAY) for r in (ra, rb, rc))
+    assert (pa.target, pa.persen_target) == (10, 10.0)
+    # halfway through the campaign 5 KK are expected: 1 is behind
+    assert (pa.expected, pa.status, pa.weekly_pace_needed) == (5, Status.BEHIND, 3)  # 9 KK in 30 days
+    assert (rb.jumlah_kk, pb.target, pb.persen_target, pb.status) == (0, 0, None, Status.NO_DATA)
+    assert (rc.jumlah_kk, pc.target, rc.kk_terwakili, pc.status) == (None, None, 1, Status.NO_DATA)
 
 
 def test_totals_add_up_per_kecamatan_and_city(city):
-    groups, total = dashboard_table(Kelurahan.objects.for_dashboard())
+    campaign = Campaign.objects.get()
+    groups, total = dashboard_table(Kelurahan.objects.for_dashboard(campaign), campaign, TODAY)
     assert [kec.nama for kec, _rows, _t in groups] == ["Balikpapan Timur", "Balikpapan Selatan"]
     selatan = groups[1][2]
     assert (selatan.jumlah_kk, selatan.target, selatan.kk_terwakili, selatan.anggota_aktif) == (100, 10, 2, 4)
@@ -84,15 +102,16 @@ def test_totals_add_up_per_kecamatan_and_city(city):
 
 def test_the_dashboard_query_count_does_not_grow_with_kelurahan(officer_client, city, django_assert_num_queries):
     officer_client.get(reverse("kelurahan:dashboard"))  # the session records its start once
-    # 1 session, 2 user, 3 regions (kabupaten/kota with kelurahan), 4 the kelurahan rows with
-    # figures, 5-6 the user's and groups' permissions (the menu shows "Imports" to admins only)
-    with django_assert_num_queries(6):
+    # 1 session, 2 user, 3 regions (kabupaten/kota with kelurahan), 4 campaigns, 5 the kelurahan
+    # rows with their counters, 6 members of KK that changed in the last 7 days, 7-8 the user's
+    # and groups' permissions (the menu shows "Imports" to admins only)
+    with django_assert_num_queries(8):
         officer_client.get(reverse("kelurahan:dashboard"))
     for i in range(5):
         kel = KelurahanFactory(kecamatan=city[0].kecamatan)
         HouseholdCountFactory(kelurahan=kel)
-        MemberFactory(kelurahan=kel)
-    with django_assert_num_queries(6):
+        MemberFactory(kelurahan=kel, joined_on=TODAY - timedelta(days=2))
+    with django_assert_num_queries(8):
         response = officer_client.get(reverse("kelurahan:dashboard"))
     assert len(response.context["groups"][1][1]) == 7
 
@@ -112,12 +131,19 @@ def test_the_dashboard_downloads_as_xlsx_with_the_agreed_columns(reviewer_client
     response = reviewer_client.get(reverse("kelurahan:dashboard_export", args=["xlsx"]))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="progres-kkmp-6471-')
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content)).active
-    rows = list(sheet.values)
+    book = openpyxl.load_workbook(io.BytesIO(response.content))
+    assert book.sheetnames == ["Laporan", "Kelurahan", "Kecamatan", "Kabupaten-Kota"]
+    about = dict(list(book["Laporan"].values)[1:])
+    assert about["dibuat_oleh"] == "dkumkmp" and about["kampanye"].startswith("Uji 10%")
+    rows = list(book["Kelurahan"].values)
     assert rows[0] == DASHBOARD_COLUMNS
     by_code = {r[0]: r for r in rows[1:]}
     assert by_code["64.71.05.1002"][1:4] == ("Sepinggan", "Balikpapan Selatan", 100)
-    assert by_code["64.71.05.1002"][5:] == (10, 1, 1, 3, 10)
+    assert by_code["64.71.05.1002"][5:10] == (10, 1, 1, 3, 10)
+    assert by_code["64.71.05.1002"][10:13] == ("DKB Semester I 2025", "tertinggal", 0)
+    kecamatan = {r[0]: r for r in list(book["Kecamatan"].values)[1:]}
+    assert kecamatan["64.71.05"][2:7] == (100, 10, 2, 2, 4)
+    assert list(book["Kabupaten-Kota"].values)[1][:7] == ("64.71", "Kota Balikpapan", 100, 10, 3, 2, 5)
 
 
 def test_the_dashboard_downloads_as_csv(reviewer_client, city):
@@ -125,7 +151,7 @@ def test_the_dashboard_downloads_as_csv(reviewer_client, city):
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == DASHBOARD_COLUMNS
-    assert ["64.71.01.1001", "Manggar", "Balikpapan Timur", "", "", "", "1", "0", "1", ""] in rows
+    assert ["64.71.01.1001", "Manggar", "Balikpapan Timur", "", "", "", "1", "0", "1", "", "", "belum_ada_data", "0", "", ""] in rows
 
 
 def test_exported_names_that_look_like_formulas_are_neutralised(reviewer_client, city):
@@ -133,7 +159,7 @@ def test_exported_names_that_look_like_formulas_are_neutralised(reviewer_client,
     response = reviewer_client.get(reverse("kelurahan:dashboard_export", args=["csv"]))
     assert "'=HYPERLINK" in response.content.decode("utf-8-sig")
     xlsx = reviewer_client.get(reverse("kelurahan:dashboard_export", args=["xlsx"]))
-    values = [c for row in openpyxl.load_workbook(io.BytesIO(xlsx.content)).active.values for c in row]
+    values = [c for row in openpyxl.load_workbook(io.BytesIO(xlsx.content))["Kelurahan"].values for c in row]
     assert "'=HYPERLINK(\"http://x\")" in values
 
 
