@@ -65,13 +65,20 @@ def test_counters_equal_a_live_recount_after_every_kind_of_change(kelurahan_a, k
 def test_a_correction_in_the_admin_keeps_the_counters(admin_client_, kelurahan_a):
     member = register_member(kelurahan=kelurahan_a, nik=make_nik(5), name="D", joined_on=date(2025, 9, 1), no_kk=make_no_kk(5))
     url = reverse("admin:members_member_change", args=[member.pk])
-    response = admin_client_.post(url, {
-        "nik": member.nik, "name": "D", "sex": "", "birth_date": "", "kelurahan": kelurahan_a.pk, "household": member.household_id,
-        "joined_on": "2025-09-01", "status": "keluar", "left_on": "2025-10-01",
-    })
-    assert response.status_code == 302, response.content[:2000]
-    assert Member.objects.get().status == "keluar"
-    assert counters.stored([kelurahan_a.pk])[kelurahan_a.pk] == (0, 0, 0)
+    page = admin_client_.get(url).context
+    form = page["adminform"].form
+    data = {name: value for name, value in form.initial.items() if name in form.fields and value is not None}
+    data = {k: (v.pk if hasattr(v, "pk") else v) for k, v in data.items()}
+    for inline in page["inline_admin_formsets"]:  # read-only history rows: just the counts
+        management = inline.formset.management_form
+        data.update({management.add_prefix(k): v for k, v in management.initial.items()})
+        data.update({f.add_prefix("id"): f.instance.pk for f in inline.formset.initial_forms})
+        data.update({f.add_prefix("member"): f.instance.member_id for f in inline.formset.initial_forms})
+    data["household"] = ""
+    response = admin_client_.post(url, data)  # the KK was entered by mistake: removed
+    assert response.status_code == 302, response.context.get("errors")
+    assert Member.objects.get().household_id is None
+    assert counters.stored([kelurahan_a.pk])[kelurahan_a.pk] == (0, 0, 1)
     assert_counters_exact()
 
 
