@@ -25,6 +25,8 @@ from kelurahan.models import HouseholdCount, Kelurahan, normalise_name
 from members.identity import (
     check_nik,
     check_no_kk,
+    nik_has_no_errors,
+    no_kk_has_no_errors,
 )
 from members.models import Household, Member, normalise_rt_rw
 
@@ -607,46 +609,85 @@ class HouseholdImport(BaseImport):
         i_kk, i_kel, i_name, i_nik = at["no_kk"], at["kode_kelurahan"], at["nama_kepala_keluarga"], at["nik_kepala_keluarga"]
         i_addr, i_rt, i_rw, i_rel = at["alamat"], at["rt"], at["rw"], at["hubungan"]
 
-        def cell(row, i):
-            return row[i] if i is not None and i < len(row) else None
+        # A short row is padded once, so every cell is read by index; a column the file lacks
+        # is read as None.
+        width = max(i for i in at.values() if i is not None) + 1
+        # Caches for the cells that repeat (34 kelurahan, 999 RTs): one dict lookup per cell.
+        kelurahan_of, rt_rw_of, is_head_of = {}, {}, {}
+
+        def rt_rw(raw):
+            value = normalise_rt_rw(raw)
+            return value, not value or (len(value) == 3 and value.isdigit() and value != "000")
 
         for number, row in data_rows(table):
             parsed.rows_total += 1
             if parsed.rows_total % 5000 == 0:
                 self.progress("check", parsed.rows_total, table.estimated_rows)
+            if len(row) < width:
+                row += [None] * (width - len(row))
             problems = []
 
-            kk = check_no_kk(cell(row, i_kk), today=today, warnings=False)
-            if kk.errors:
+            raw_kk = row[i_kk]
+            if no_kk_has_no_errors(raw_kk):  # the usual case; the full check for its messages
+                key = raw_kk
+            else:
+                kk = check_no_kk(raw_kk, today=today, warnings=False)
                 problems += [Problem(number, label("no_kk"), str(e)) for e in kk.errors]
-            raw_kel = cell(row, i_kel)
-            kelurahan_id = self.kelurahan_id(raw_kel)
+                key = kk.value
+            raw_kel = None if i_kel is None else row[i_kel]
+            try:
+                kelurahan_id = kelurahan_of[raw_kel]
+            except (KeyError, TypeError):
+                kelurahan_id = self.kelurahan_id(raw_kel)
+                if type(raw_kel) is str or raw_kel is None:
+                    kelurahan_of[raw_kel] = kelurahan_id
             if kelurahan_id is None:
                 problems.append(Problem(number, label("kode_kelurahan"), self.unknown_kelurahan(raw_kel)))
 
-            is_head = not per_person or normalise_name(text(cell(row, i_rel))) in HEAD_VALUES
-            name = text(cell(row, i_name)) if is_head else ""
+            if per_person:
+                raw_rel = None if i_rel is None else row[i_rel]
+                is_head = is_head_of.get(raw_rel) if type(raw_rel) is str else None
+                if is_head is None:
+                    is_head = normalise_name(text(raw_rel)) in HEAD_VALUES
+                    if type(raw_rel) is str:
+                        is_head_of[raw_rel] = is_head
+            else:
+                is_head = True
+            raw_name = None if i_name is None else row[i_name]
+            name = "" if not is_head else raw_name if type(raw_name) is str else text(raw_name)
             nik = ""
-            raw_nik = cell(row, i_nik)
+            raw_nik = None if i_nik is None else row[i_nik]
             if is_head and raw_nik not in (None, ""):
-                nik_check = check_nik(raw_nik, today=today, warnings=False)
-                if nik_check.errors:
-                    problems += [Problem(number, label("nik_kepala_keluarga"), str(e)) for e in nik_check.errors]
-                nik = nik_check.value
+                if nik_has_no_errors(raw_nik, today=today):
+                    nik = raw_nik
+                else:
+                    nik_check = check_nik(raw_nik, today=today, warnings=False)
+                    if nik_check.errors:
+                        problems += [Problem(number, label("nik_kepala_keluarga"), str(e)) for e in nik_check.errors]
+                    nik = nik_check.value
             if len(name) > 150:
                 problems.append(Problem(number, label("nama_kepala_keluarga"), _("The name is longer than 150 characters.")))
-            address = text(cell(row, i_addr)) if is_head or not per_person else ""
+            raw_addr = None if i_addr is None else row[i_addr]
+            address = ("" if not is_head and per_person else raw_addr if type(raw_addr) is str else text(raw_addr))
             if len(address) > 255:
                 problems.append(Problem(number, label("alamat"), _("The address is longer than 255 characters.")))
-            rt, rw = normalise_rt_rw(cell(row, i_rt)), normalise_rt_rw(cell(row, i_rw))
-            for column, value in (("rt", rt), ("rw", rw)):
-                if value and not (len(value) == 3 and value.isdigit() and value != "000"):
+            for column, raw in (("rt", None if i_rt is None else row[i_rt]), ("rw", None if i_rw is None else row[i_rw])):
+                try:
+                    value, ok = rt_rw_of[raw]
+                except (KeyError, TypeError):
+                    value, ok = rt_rw(raw)
+                    if type(raw) is str or raw is None:
+                        rt_rw_of[raw] = value, ok
+                if column == "rt":
+                    rt = value
+                else:
+                    rw = value
+                if not ok:
                     problems.append(Problem(number, label(column), _("RT/RW must be a number from 1 to 999 (given: %(value)s).") % {"value": value}))
 
             if problems:
                 problems_out += problems
                 continue
-            key = kk.value
             values = (kelurahan_id, name, nik, address, rt, rw)
             if not per_person:
                 if key in records:
