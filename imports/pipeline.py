@@ -9,6 +9,7 @@ statements (`bulk_create`/`bulk_update` in batches), never one query per row.
 import csv
 import hashlib
 import io
+import itertools
 import json
 import re
 import zipfile
@@ -320,6 +321,7 @@ class Plan:
     unchanged: int = 0
     staged: bool = False  # PostgreSQL: every checked row is in the temporary table import_rows
     staged_new: int = 0
+    staged_existing: int = 0  # of those, rows already in the database (changed or not)
 
     @property
     def new_count(self):
@@ -539,17 +541,38 @@ def rows_matching(model, columns, column, values):
         cursor.execute("DROP TABLE import_keys")
 
 
+def _plain_plans(cursor):
+    """For the rest of the transaction: no JIT compilation (the planner's estimates for a
+    freshly loaded table make it compile every join, ~0.3 s each, for queries that run once),
+    and enough memory for a city's hash joins without spilling to disk."""
+    cursor.execute("SET LOCAL jit = off")
+    cursor.execute("SET LOCAL work_mem = '64MB'")
+
+
 def _key_parts(key):
     return key if isinstance(key, tuple) else (key,)
+
+
+class _CsvStream:
+    """A file-like object COPY reads from: CSV made from `rows` a few thousand at a time,
+    so a city file is never in memory twice."""
+
+    def __init__(self, rows):
+        self.rows = iter(rows)
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer, quoting=csv.QUOTE_ALL)
+
+    def read(self, size=-1):
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerows(itertools.islice(self.rows, 2000))
+        return self.buffer.getvalue()
 
 
 def _copy(cursor, table, columns, rows):
     """COPY rows into a table. Every value is quoted, so an empty string stays a string; dates
     and datetimes are written by str(), which PostgreSQL reads."""
-    buffer = io.StringIO()
-    csv.writer(buffer, quoting=csv.QUOTE_ALL).writerows(rows)
-    buffer.seek(0)
-    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", buffer)
+    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", _CsvStream(rows))
 
 
 HOUSEHOLD_ALIASES = {
@@ -752,59 +775,78 @@ class HouseholdImport(BaseImport):
     def plan_in_database(self, parsed):
         """PostgreSQL: COPY the checked rows into a temporary table `import_rows` once and let
         the database find the conflicts, the changed rows and the new ones; `write` then
-        inserts straight from that table."""
+        inserts straight from that table.
+
+        Two joins with the household table, whatever the file: one on the head's NIK (a NIK
+        heading another KK), one on the KK number that counts the existing rows and returns
+        only those that differ (changed, or registered in another kelurahan)."""
         table = connection.ops.quote_name(Household._meta.db_table)
         columns = ["no_kk", *self.fields]
-        fields = ", ".join(self.fields)
-        with connection.cursor() as cursor:
+        total = len(parsed.records)
+        with transaction.atomic(), connection.cursor() as cursor:
+            _plain_plans(cursor)
             cursor.execute("DROP TABLE IF EXISTS import_rows")
+            # No index: every query below reads the whole table once (a hash join). A small
+            # ANALYZE sample is enough for the planner to know its size.
             cursor.execute(f"CREATE TEMP TABLE import_rows AS SELECT {', '.join(columns)} FROM {table} WITH NO DATA")
             _copy(cursor, "import_rows", columns, ((key, *values) for key, values in parsed.records.items()))
-            cursor.execute("CREATE UNIQUE INDEX ON import_rows (no_kk)")
+            cursor.execute("SET LOCAL default_statistics_target = 10")
             cursor.execute("ANALYZE import_rows")
-            self.progress("compare", len(parsed.records) // 3, len(parsed.records))
+            cursor.execute("RESET default_statistics_target")
+            self.progress("compare", total // 3, total)
 
-            bad = {}
+            bad, bad_existing = {}, 0
             cursor.execute(
-                f"SELECT s.no_kk, h.no_kk FROM import_rows s JOIN {table} h ON h.head_nik = s.head_nik "
+                f"SELECT s.no_kk, h.no_kk, EXISTS (SELECT 1 FROM {table} o WHERE o.no_kk = s.no_kk) "
+                f"FROM import_rows s JOIN {table} h ON h.head_nik = s.head_nik "
                 "WHERE s.head_nik <> '' AND h.no_kk <> s.no_kk"
             )
-            for key, other in cursor.fetchall():
-                bad[key] = Problem(parsed.rows[key], self.label("nik_kepala_keluarga"), _("This NIK is already the head of KK %(kk)s.") % {"kk": other})
+            for key, other, exists in cursor.fetchall():
+                if key not in bad:
+                    bad[key] = Problem(parsed.rows[key], self.label("nik_kepala_keluarga"), _("This NIK is already the head of KK %(kk)s.") % {"kk": other})
+                    bad_existing += exists
+            fields = ", ".join(f"h.{f}" for f in self.fields)
             cursor.execute(
-                f"SELECT s.no_kk, k.nama FROM import_rows s JOIN {table} h ON h.no_kk = s.no_kk "
-                "JOIN kelurahan_kelurahan k ON k.id = h.kelurahan_id WHERE h.kelurahan_id <> s.kelurahan_id"
+                f"SELECT count(*), json_agg(json_build_array(h.no_kk, h.id, h.updated_at, {fields})) "
+                f"FILTER (WHERE ({fields}) IS DISTINCT FROM ({', '.join('s.' + f for f in self.fields)})) "
+                f"FROM import_rows s JOIN {table} h ON h.no_kk = s.no_kk"
             )
-            for key, name in cursor.fetchall():
-                bad.setdefault(key, Problem(parsed.rows[key], self.label("no_kk"), _("KK %(kk)s is already registered in kelurahan %(kelurahan)s; moving a household is done in the admin, not by import.") % {"kk": key, "kelurahan": name}))
+            existing, differing = cursor.fetchone()
+            self.progress("compare", 2 * total // 3, total)
+
+            plan = Plan(staged=True)
+            moved = {}
+            for key, pk, updated_at, *before in differing or ():
+                if before[0] != parsed.records[key][0]:
+                    moved[key] = before[0]
+                if key in bad or key in moved:
+                    continue
+                snapshot = self.snapshot(before)
+                snapshot["updated_at"] = parse_datetime(updated_at).isoformat()
+                plan.changed.append((key, pk, snapshot, parsed.records[key]))
+            if moved:
+                names = dict(Kelurahan.objects.filter(pk__in=set(moved.values())).values_list("pk", "nama"))
+                for key, kelurahan_id in moved.items():
+                    if key not in bad:
+                        bad[key] = Problem(parsed.rows[key], self.label("no_kk"), _("KK %(kk)s is already registered in kelurahan %(kelurahan)s; moving a household is done in the admin, not by import.") % {"kk": key, "kelurahan": names.get(kelurahan_id, kelurahan_id)})
+                        bad_existing += 1
             if bad:
                 cursor.execute("DELETE FROM import_rows WHERE no_kk = ANY(%s)", [list(bad)])
                 for key in bad:
                     parsed.records.pop(key, None)
                 parsed.problems += list(bad.values())
-            self.progress("compare", 2 * len(parsed.records) // 3, len(parsed.records))
-
-            plan = Plan(staged=True)
-            cursor.execute(
-                f"SELECT h.no_kk, h.id, h.updated_at, {', '.join('h.' + f for f in self.fields)} "
-                f"FROM import_rows s JOIN {table} h ON h.no_kk = s.no_kk "
-                f"WHERE ({', '.join('h.' + f for f in self.fields)}) IS DISTINCT FROM ({', '.join('s.' + f for f in self.fields)})"
-            )
-            for key, pk, updated_at, *before in cursor.fetchall():
-                snapshot = self.snapshot(before)
-                snapshot["updated_at"] = updated_at.isoformat()
-                plan.changed.append((key, pk, snapshot, parsed.records[key]))
-            cursor.execute(f"SELECT count(*) FROM import_rows s JOIN {table} h ON h.no_kk = s.no_kk")
-            existing = cursor.fetchone()[0]
+            existing -= bad_existing
             plan.unchanged = existing - len(plan.changed)
             plan.staged_new = len(parsed.records) - existing
-            cursor.execute(
-                f"SELECT no_kk, {fields} FROM import_rows s WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {table} h WHERE h.no_kk = s.no_kk) LIMIT %s",
-                [PREVIEW_ROWS],
-            )
-            plan.new = [(row[0], tuple(row[1:])) for row in cursor.fetchall()]
-        self.progress("compare", len(parsed.records), len(parsed.records))
+            plan.staged_existing = existing
+            if plan.staged_new:
+                anti_join = f"WHERE NOT EXISTS (SELECT 1 FROM {table} h WHERE h.no_kk = s.no_kk)" if existing else ""
+                cursor.execute(
+                    f"SELECT no_kk, {', '.join(self.fields)} FROM import_rows s {anti_join} LIMIT %s",
+                    [PREVIEW_ROWS],
+                )
+                plan.new = [(row[0], tuple(row[1:])) for row in cursor.fetchall()]
+        self.progress("compare", total, total)
         return plan
 
     def database_problems(self, parsed, existing):
