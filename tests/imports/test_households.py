@@ -1,6 +1,7 @@
 """Households (one row per KK) from CSV and XLSX."""
 
 import pytest
+from django.db import connection
 
 from members.models import Household
 from tests.factories import make_nik, make_no_kk
@@ -180,3 +181,24 @@ def test_a_file_without_kelurahan_needs_one_chosen(tmp_path, kelurahan_a):
     out, err, exc = run(path, "--kelurahan", "Sepinggan")
     assert exc is None, err
     assert Household.objects.get().kelurahan == kelurahan_a
+
+
+def test_created_ids_are_recorded_as_runs_of_consecutive_ids():
+    from imports.pipeline import id_ranges
+
+    assert id_ranges([7, 1, 2, 3, 8, 10]) == [[1, 3], [7, 8], [10, 10]]
+    assert id_ranges([]) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")
+def test_a_trigger_on_the_household_table_still_fires_during_an_import(tmp_path, kelurahan_a):
+    """The import skips the per-row foreign-key triggers only when the table has none of its own."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_upper_name() RETURNS trigger AS $$ BEGIN NEW.head_name = upper(NEW.head_name); "
+            "RETURN NEW; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute("CREATE TRIGGER test_upper_name BEFORE INSERT ON members_household FOR EACH ROW EXECUTE FUNCTION test_upper_name()")
+    path = write_csv(tmp_path / "kk.csv", [HEADER, ["64.71.05.1002", make_no_kk(1), "Ahmad Saputra", make_nik(1), "Jl. Mawar 1", "7", ""]])
+    run_command("import_households", path)
+    assert Household.objects.get().head_name == "AHMAD SAPUTRA"
