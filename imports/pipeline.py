@@ -567,13 +567,12 @@ def _check_foreign_keys_once(cursor, model, columns, source):
         parent = field.related_model._meta
         target = connection.ops.quote_name(field.target_field.column)
         cursor.execute(
-            f"SELECT count(*) FROM (SELECT p.{target} FROM {connection.ops.quote_name(parent.db_table)} p "
-            f"WHERE p.{target} IN (SELECT DISTINCT {field.column} FROM {source} WHERE {field.column} IS NOT NULL) "
-            f"FOR KEY SHARE OF p) locked",
+            f"WITH wanted AS MATERIALIZED (SELECT DISTINCT {field.column} AS value FROM {source} WHERE {field.column} IS NOT NULL) "
+            f"SELECT (SELECT count(*) FROM wanted), (SELECT count(*) FROM (SELECT p.{target} FROM "
+            f"{connection.ops.quote_name(parent.db_table)} p WHERE p.{target} IN (SELECT value FROM wanted) FOR KEY SHARE OF p) locked)"
         )
-        found = cursor.fetchone()[0]
-        cursor.execute(f"SELECT count(DISTINCT {field.column}) FROM {source}")
-        if found != cursor.fetchone()[0]:
+        wanted, found = cursor.fetchone()
+        if found != wanted:
             return False
     cursor.execute("SET LOCAL session_replication_role = replica")
     return True

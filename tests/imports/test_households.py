@@ -202,3 +202,20 @@ def test_a_trigger_on_the_household_table_still_fires_during_an_import(tmp_path,
     path = write_csv(tmp_path / "kk.csv", [HEADER, ["64.71.05.1002", make_no_kk(1), "Ahmad Saputra", make_nik(1), "Jl. Mawar 1", "7", ""]])
     run_command("import_households", path)
     assert Household.objects.get().head_name == "AHMAD SAPUTRA"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")
+def test_foreign_keys_are_left_to_the_database_when_a_referenced_row_is_missing(kelurahan_a):
+    from imports.pipeline import _check_foreign_keys_once
+
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE fk_rows AS SELECT no_kk, kelurahan_id FROM members_household WITH NO DATA")
+        cursor.execute("INSERT INTO fk_rows VALUES (%s, %s), (%s, %s)", [make_no_kk(1), kelurahan_a.pk, make_no_kk(2), 987654])
+        assert not _check_foreign_keys_once(cursor, Household, ["no_kk", "kelurahan_id"], "fk_rows")
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone()[0] == "origin"
+        cursor.execute("DELETE FROM fk_rows WHERE kelurahan_id = 987654")
+        assert _check_foreign_keys_once(cursor, Household, ["no_kk", "kelurahan_id"], "fk_rows")
+        cursor.execute("SHOW session_replication_role")
+        assert cursor.fetchone()[0] == "replica"
+        cursor.execute("SET LOCAL session_replication_role = origin")
