@@ -1050,6 +1050,7 @@ def analyse(batch, data, progress=no_progress):
     table = read_table(data, batch.file_name)
     progress("check", 0, table.estimated_rows)
     parsed = importer.parse(table)
+    del table  # the reader's copy of the file (for an XLSX, the whole sheet) before comparing
     plan = importer.plan(parsed)
     parsed.records = {}  # the plan holds what is written; free the rest before writing
     parsed.problems.sort(key=lambda p: (p.row, p.column))
