@@ -615,26 +615,34 @@ def _key_parts(key):
     return key if isinstance(key, tuple) else (key,)
 
 
-class _CsvStream:
-    """A file-like object COPY reads from: CSV made from `rows` a few thousand at a time,
-    so a city file is never in memory twice."""
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_line(row):
+    """One line of COPY's text format: tab-separated, with backslash, tab, newline and CR
+    escaped (nothing else is special). None and the empty string are both written as an empty
+    string, never NULL. Dates and datetimes are written by str(), which PostgreSQL reads."""
+    values = ["" if v is None else str(v) for v in row]
+    line = "\t".join(values)
+    if "\\" in line or "\n" in line or "\r" in line or line.count("\t") != len(values) - 1:
+        line = "\t".join(v.translate(_COPY_ESCAPES) for v in values)
+    return line + "\n"
+
+
+class _CopyStream:
+    """A file-like object COPY reads from, made from `rows` a few thousand at a time, so a city
+    file is never in memory twice."""
 
     def __init__(self, rows):
-        self.rows = iter(rows)
-        self.buffer = io.StringIO()
-        self.writer = csv.writer(self.buffer, quoting=csv.QUOTE_ALL)
+        self.lines = map(_copy_line, rows)
 
     def read(self, size=-1):
-        self.buffer.seek(0)
-        self.buffer.truncate()
-        self.writer.writerows(itertools.islice(self.rows, 2000))
-        return self.buffer.getvalue()
+        return "".join(itertools.islice(self.lines, 2000))
 
 
 def _copy(cursor, table, columns, rows):
-    """COPY rows into a table. Every value is quoted, so an empty string stays a string; dates
-    and datetimes are written by str(), which PostgreSQL reads."""
-    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN WITH (FORMAT csv)", _CsvStream(rows))
+    """COPY rows (tuples of str, int, date or datetime) into a table."""
+    cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", _CopyStream(rows))
 
 
 HOUSEHOLD_ALIASES = {

@@ -219,3 +219,15 @@ def test_foreign_keys_are_left_to_the_database_when_a_referenced_row_is_missing(
         cursor.execute("SHOW session_replication_role")
         assert cursor.fetchone()[0] == "replica"
         cursor.execute("SET LOCAL session_replication_role = origin")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY")
+def test_copy_keeps_every_character_of_a_value():
+    from imports.pipeline import _copy
+
+    values = ["a\\b", "tab\there", "line\nbreak", "cr\rhere", "\\N", "", "Jl. Ke'bun \"7\"", "Cempaka • ümlaut"]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE copy_check (n int, value text)")
+        _copy(cursor, "copy_check", ["n", "value"], list(enumerate(values)))
+        cursor.execute("SELECT value FROM copy_check ORDER BY n")
+        assert [row[0] for row in cursor.fetchall()] == values
