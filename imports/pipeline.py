@@ -862,7 +862,6 @@ class HouseholdImport(BaseImport):
             _copy(cursor, "import_rows", columns, ((key, *values) for key, values in parsed.records.items()))
             cursor.execute("SET LOCAL default_statistics_target = 10")
             cursor.execute("ANALYZE import_rows")
-            cursor.execute("RESET default_statistics_target")
             self.progress("compare", total // 3, total)
 
             bad, bad_existing = {}, 0
