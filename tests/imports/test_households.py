@@ -231,3 +231,10 @@ def test_copy_keeps_every_character_of_a_value():
         _copy(cursor, "copy_check", ["n", "value"], list(enumerate(values)))
         cursor.execute("SELECT value FROM copy_check ORDER BY n")
         assert [row[0] for row in cursor.fetchall()] == values
+
+
+def test_a_file_with_only_the_required_columns_and_short_rows_is_imported(tmp_path, kelurahan_a):
+    path = write_csv(tmp_path / "kk.csv", [["no_kk", "kode_kelurahan", "rt"], [make_no_kk(1), "64.71.05.1002", "7"], [make_no_kk(2), "64.71.05.1002"]])
+    run(path)
+    households = {h.no_kk: (h.head_name, h.head_nik, h.address, h.rt, h.rw) for h in Household.objects.all()}
+    assert households == {make_no_kk(1): ("", "", "", "007", ""), make_no_kk(2): ("", "", "", "", "")}
