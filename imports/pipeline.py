@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -491,7 +491,9 @@ class BaseImport:
                 stamp_cols = "".join(f", {c}" for c in new_stamps)
                 stamp_params = ", %s" * len(new_stamps)
                 selected = ", ".join(f"s.{c}" for c in staged)
-                checked_here = _check_foreign_keys_once(cursor, self.model, staged, parents_from)
+                keys = _foreign_keys_checked_once(cursor, self.model, staged)
+                if keys:
+                    cursor.execute("SET LOCAL session_replication_role = replica")
                 # In key order: the key's indexes then grow at one end instead of everywhere
                 # (about a quarter faster for a city file).
                 order = ", ".join(f"s.{c}" for c in self.key_attnames)
@@ -503,8 +505,9 @@ class BaseImport:
                     list(new_stamps.values()),
                 )
                 batch.created_ids = [[first, last] for first, last in cursor.fetchall()]
-                if checked_here:
+                if keys:
                     cursor.execute("SET LOCAL session_replication_role = origin")
+                    _lock_referenced_rows(cursor, keys, parents_from)
                 self.progress("write", plan.new_count, total)
             if plan.changed:
                 cursor.execute("DROP TABLE IF EXISTS import_changed")
@@ -536,46 +539,53 @@ def id_ranges(ids):
     return ranges
 
 
-def _check_foreign_keys_once(cursor, model, columns, source):
-    """Check the foreign keys of rows about to be inserted from `source` once per distinct
-    value instead of once per row, when this connection may do so; True when it did, and the
-    row triggers are then off (`session_replication_role = replica`) until the caller resets it.
+def _foreign_keys_checked_once(cursor, model, columns):
+    """The foreign keys among `columns` that this import may check once per distinct value
+    instead of once per row (see `_lock_referenced_rows`); [] when it may not.
 
-    PostgreSQL checks a foreign key with a trigger per inserted row (~1.5 s for a city's
-    200,000 households, at commit). Here every referenced row is locked `FOR KEY SHARE`, as
-    that trigger does, so it cannot be deleted before we commit; if any is missing, nothing is
-    skipped and the triggers report it as usual. Only when the table has no trigger of its own
-    (which replica mode would silence too), and only for a role allowed to set the parameter:
-    a superuser, or on PostgreSQL 15+ one granted `SET ON PARAMETER session_replication_role`.
+    PostgreSQL checks a foreign key with a trigger per inserted row (~1-1.5 s for a city's
+    200,000 households, at commit). The caller may insert with row triggers off
+    (`session_replication_role = replica`) only when the table has no trigger of its own (which
+    replica mode would silence too) and the role may set the parameter: a superuser, or on
+    PostgreSQL 15+ a role granted `SET ON PARAMETER session_replication_role`.
     """
     keys = [f for f in model._meta.concrete_fields if f.is_relation and f.db_constraint and f.column in columns]
+    if not keys:
+        return []
     cursor.execute(
         "SELECT current_setting('is_superuser') = 'on', "
         "EXISTS (SELECT 1 FROM pg_trigger WHERE tgrelid = %s::regclass AND NOT tgisinternal)",
         [model._meta.db_table],
     )
     superuser, own_triggers = cursor.fetchone()
-    if own_triggers or not keys:
-        return False
+    if own_triggers:
+        return []
     if not superuser:
         if connection.pg_version < 150000:
-            return False
+            return []
         cursor.execute("SELECT has_parameter_privilege('session_replication_role', 'SET')")
         if not cursor.fetchone()[0]:
-            return False
+            return []
+    return keys
+
+
+def _lock_referenced_rows(cursor, keys, source):
+    """After an insert without row triggers: lock every row the inserted rows reference
+    `FOR KEY SHARE`, as the foreign-key trigger does (so none can be deleted before we commit),
+    and raise IntegrityError, rolling the import back, if any is missing. Done after the
+    insert so that the locks (which wait for, and hold off, an officer choosing a member
+    number in that kelurahan) last only until the commit, as the trigger's do."""
     for field in keys:
-        parent = field.related_model._meta
+        parent = connection.ops.quote_name(field.related_model._meta.db_table)
         target = connection.ops.quote_name(field.target_field.column)
         cursor.execute(
             f"WITH wanted AS MATERIALIZED (SELECT DISTINCT {field.column} AS value FROM {source} WHERE {field.column} IS NOT NULL) "
             f"SELECT (SELECT count(*) FROM wanted), (SELECT count(*) FROM (SELECT p.{target} FROM "
-            f"{connection.ops.quote_name(parent.db_table)} p WHERE p.{target} IN (SELECT value FROM wanted) FOR KEY SHARE OF p) locked)"
+            f"{parent} p WHERE p.{target} IN (SELECT value FROM wanted) FOR KEY SHARE OF p) locked)"
         )
         wanted, found = cursor.fetchone()
         if found != wanted:
-            return False
-    cursor.execute("SET LOCAL session_replication_role = replica")
-    return True
+            raise IntegrityError(f"{field.model._meta.label}.{field.name}: {wanted - found} referenced row(s) do not exist")
 
 
 def rows_matching(model, columns, column, values):

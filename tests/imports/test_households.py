@@ -205,20 +205,21 @@ def test_a_trigger_on_the_household_table_still_fires_during_an_import(tmp_path,
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")
-def test_foreign_keys_are_left_to_the_database_when_a_referenced_row_is_missing(kelurahan_a):
-    from imports.pipeline import _check_foreign_keys_once
+def test_rows_inserted_without_row_triggers_must_reference_existing_rows(kelurahan_a):
+    from django.db import IntegrityError, transaction
+
+    from imports.pipeline import _foreign_keys_checked_once, _lock_referenced_rows
 
     with connection.cursor() as cursor:
+        keys = _foreign_keys_checked_once(cursor, Household, ["no_kk", "kelurahan_id"])
+        assert [f.name for f in keys] == ["kelurahan"]
+        assert _foreign_keys_checked_once(cursor, Household, ["no_kk", "head_nik"]) == []
         cursor.execute("CREATE TEMP TABLE fk_rows AS SELECT no_kk, kelurahan_id FROM members_household WITH NO DATA")
-        cursor.execute("INSERT INTO fk_rows VALUES (%s, %s), (%s, %s)", [make_no_kk(1), kelurahan_a.pk, make_no_kk(2), 987654])
-        assert not _check_foreign_keys_once(cursor, Household, ["no_kk", "kelurahan_id"], "fk_rows")
-        cursor.execute("SHOW session_replication_role")
-        assert cursor.fetchone()[0] == "origin"
-        cursor.execute("DELETE FROM fk_rows WHERE kelurahan_id = 987654")
-        assert _check_foreign_keys_once(cursor, Household, ["no_kk", "kelurahan_id"], "fk_rows")
-        cursor.execute("SHOW session_replication_role")
-        assert cursor.fetchone()[0] == "replica"
-        cursor.execute("SET LOCAL session_replication_role = origin")
+        cursor.execute("INSERT INTO fk_rows VALUES (%s, %s)", [make_no_kk(1), kelurahan_a.pk])
+        _lock_referenced_rows(cursor, keys, "fk_rows")
+        cursor.execute("INSERT INTO fk_rows VALUES (%s, %s)", [make_no_kk(2), 987654])
+        with pytest.raises(IntegrityError), transaction.atomic():
+            _lock_referenced_rows(cursor, keys, "fk_rows")
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY")
