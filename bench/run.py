@@ -1,7 +1,7 @@
 """`make bench`: import and dashboard figures on PostgreSQL, printed as a table.
 
-Uses its own database (`kkmp_bench` on the server of BENCH_DATABASE_URL, default the local
-PostgreSQL), recreated on every run. Each measured step is a `manage.py` command in a child
+Uses its own database (BENCH_DATABASE_URL, default `kkmp_bench` on the local PostgreSQL),
+recreated on every run. Each measured step is a `manage.py` command in a child
 process (Django's start-up, ~1 s, included), so its peak memory (max RSS) is its own. Sizes:
 BENCH_ROWS households (default 200,000, a city) and BENCH_MEMBERS members (default 60,000);
 fixed seed, files kept in bench-data/.
@@ -17,8 +17,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SERVER = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-DB_URL = SERVER.rsplit("/", 1)[0] + "/kkmp_bench"
+# The bench database is the one BENCH_DATABASE_URL names (default kkmp_bench); it is dropped
+# and created through the server's `postgres` database.
+DB_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/kkmp_bench")
+SERVER, DB_NAME = DB_URL.rsplit("/", 1)[0] + "/postgres", DB_URL.rsplit("/", 1)[1]
 ROWS = int(os.environ.get("BENCH_ROWS", 200_000))
 MEMBERS = int(os.environ.get("BENCH_MEMBERS", 60_000))
 WORK = ROOT / "bench-data"
@@ -105,8 +107,8 @@ def reset_households():
 
 def main():
     WORK.mkdir(exist_ok=True)
-    psql("DROP DATABASE IF EXISTS kkmp_bench")
-    psql("CREATE DATABASE kkmp_bench")
+    psql(f"DROP DATABASE IF EXISTS {DB_NAME}")
+    psql(f"CREATE DATABASE {DB_NAME}")
     sh(PY, "manage.py", "migrate", "--noinput")
     sh(PY, "manage.py", "load_regions")
     sh(PY, "manage.py", "shell", "-c", "from django.contrib.auth.models import User; User.objects.create_superuser('bench', None, 'bench')")

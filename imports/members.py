@@ -243,6 +243,7 @@ class MemberImport(BaseImport):
         member was registered after them in the same cooperative (the numbers would have a gap)."""
         ids = list(changes.values_list("object_id", flat=True))
         members = Member.objects.filter(pk__in=ids)
+        self.undone_kelurahan = sorted(set(members.values_list("kelurahan_id", flat=True)))
         changed = members.filter(updated_at__gt=batch.committed_at).count()
         if changed:
             raise UndoRefused(_("%(n)d imported member(s) were changed after this import; undo is no longer possible.") % {"n": changed})
@@ -254,3 +255,6 @@ class MemberImport(BaseImport):
                     % {"kelurahan": Kelurahan.objects.get(pk=kelurahan_id).nama}
                 )
         MemberStatusChange.objects.filter(member_id__in=ids).delete()
+
+    def finish_undo(self, batch):
+        counters.refresh(self.undone_kelurahan)  # the dashboard's figures, in this transaction

@@ -11,6 +11,7 @@ person entering it and never block (NIKs are for life, regions split, people mov
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import lru_cache
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -186,6 +187,56 @@ def check_no_kk(raw, *, nik=None, today=None, warnings=True):
         check.warnings.append(_("The KK number equals the NIK; a KK has its own number."))
     _region_warnings(value, label, check)
     return check
+
+
+# --- Fast tests for bulk imports ----------------------------------------------------------
+# A city file checks 400,000 numbers. These answer "would check_nik / check_no_kk find no hard
+# error in this text?" with a few string operations; only on False does the caller run the full
+# check (for its messages). tests/members/test_identity.py pins that both always agree.
+
+_KK_DAYS = frozenset(f"{d:02d}" for d in (*range(1, 32), *range(41, 72)))
+_MONTHS = frozenset(f"{m:02d}" for m in range(1, 13))
+
+
+@lru_cache(maxsize=4)
+def _nik_dates(year):
+    """Every `DDMMYY` a NIK may hold (women: day + 40) when today is in `year`."""
+    today = date(year, 12, 31)
+    dates = set()
+    for yy in range(100):
+        for month in range(1, 13):
+            for day in range(1, 32):
+                if _real_date(_century(yy, today), month, day):
+                    dates.add(f"{day:02d}{month:02d}{yy:02d}")
+                    dates.add(f"{day + 40:02d}{month:02d}{yy:02d}")
+    return frozenset(dates)
+
+
+def nik_has_no_errors(value, *, today=None):
+    """True when `value` is text that `check_nik` accepts without a hard error (same answer,
+    faster); False means "run check_nik", not necessarily "invalid"."""
+    return (
+        type(value) is str
+        and len(value) == 16
+        and value.isascii()
+        and value.isdigit()
+        and value[12:] != "0000"
+        and value[6:12] in _nik_dates((today or timezone.localdate()).year)
+    )
+
+
+def no_kk_has_no_errors(value):
+    """True when `value` is text that `check_no_kk` accepts without a hard error (same
+    answer, faster); False means "run check_no_kk", not necessarily "invalid"."""
+    return (
+        type(value) is str
+        and len(value) == 16
+        and value.isascii()
+        and value.isdigit()
+        and value[12:] != "0000"
+        and value[8:10] in _MONTHS
+        and value[6:8] in _KK_DAYS
+    )
 
 
 def validate_nik(value):

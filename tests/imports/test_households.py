@@ -1,6 +1,7 @@
 """Households (one row per KK) from CSV and XLSX."""
 
 import pytest
+from django.db import connection
 
 from members.models import Household
 from tests.factories import make_nik, make_no_kk
@@ -180,3 +181,61 @@ def test_a_file_without_kelurahan_needs_one_chosen(tmp_path, kelurahan_a):
     out, err, exc = run(path, "--kelurahan", "Sepinggan")
     assert exc is None, err
     assert Household.objects.get().kelurahan == kelurahan_a
+
+
+def test_created_ids_are_recorded_as_runs_of_consecutive_ids():
+    from imports.pipeline import id_ranges
+
+    assert id_ranges([7, 1, 2, 3, 8, 10]) == [[1, 3], [7, 8], [10, 10]]
+    assert id_ranges([]) == []
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")
+def test_a_trigger_on_the_household_table_still_fires_during_an_import(tmp_path, kelurahan_a):
+    """The import skips the per-row foreign-key triggers only when the table has none of its own."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE FUNCTION test_upper_name() RETURNS trigger AS $$ BEGIN NEW.head_name = upper(NEW.head_name); "
+            "RETURN NEW; END $$ LANGUAGE plpgsql"
+        )
+        cursor.execute("CREATE TRIGGER test_upper_name BEFORE INSERT ON members_household FOR EACH ROW EXECUTE FUNCTION test_upper_name()")
+    path = write_csv(tmp_path / "kk.csv", [HEADER, ["64.71.05.1002", make_no_kk(1), "Ahmad Saputra", make_nik(1), "Jl. Mawar 1", "7", ""]])
+    run_command("import_households", path)
+    assert Household.objects.get().head_name == "AHMAD SAPUTRA"
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL triggers")
+def test_rows_inserted_without_row_triggers_must_reference_existing_rows(kelurahan_a):
+    from django.db import IntegrityError, transaction
+
+    from imports.pipeline import _foreign_keys_checked_once, _lock_referenced_rows
+
+    with connection.cursor() as cursor:
+        keys = _foreign_keys_checked_once(cursor, Household, ["no_kk", "kelurahan_id"])
+        assert [f.name for f in keys] == ["kelurahan"]
+        assert _foreign_keys_checked_once(cursor, Household, ["no_kk", "head_nik"]) == []
+        cursor.execute("CREATE TEMP TABLE fk_rows AS SELECT no_kk, kelurahan_id FROM members_household WITH NO DATA")
+        cursor.execute("INSERT INTO fk_rows VALUES (%s, %s)", [make_no_kk(1), kelurahan_a.pk])
+        _lock_referenced_rows(cursor, keys, "fk_rows")
+        cursor.execute("INSERT INTO fk_rows VALUES (%s, %s)", [make_no_kk(2), 987654])
+        with pytest.raises(IntegrityError), transaction.atomic():
+            _lock_referenced_rows(cursor, keys, "fk_rows")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY")
+def test_copy_keeps_every_character_of_a_value():
+    from imports.pipeline import _copy
+
+    values = ["a\\b", "tab\there", "line\nbreak", "cr\rhere", "\\N", "", "Jl. Ke'bun \"7\"", "Cempaka • ümlaut"]
+    with connection.cursor() as cursor:
+        cursor.execute("CREATE TEMP TABLE copy_check (n int, value text)")
+        _copy(cursor, "copy_check", ["n", "value"], list(enumerate(values)))
+        cursor.execute("SELECT value FROM copy_check ORDER BY n")
+        assert [row[0] for row in cursor.fetchall()] == values
+
+
+def test_a_file_with_only_the_required_columns_and_short_rows_is_imported(tmp_path, kelurahan_a):
+    path = write_csv(tmp_path / "kk.csv", [["no_kk", "kode_kelurahan", "rt"], [make_no_kk(1), "64.71.05.1002", "7"], [make_no_kk(2), "64.71.05.1002"]])
+    run(path)
+    households = {h.no_kk: (h.head_name, h.head_nik, h.address, h.rt, h.rw) for h in Household.objects.all()}
+    assert households == {make_no_kk(1): ("", "", "", "007", ""), make_no_kk(2): ("", "", "", "", "")}

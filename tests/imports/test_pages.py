@@ -10,7 +10,7 @@ from django.urls import reverse
 from imports.models import ImportBatch
 from kelurahan.models import HouseholdCount
 from members.models import Household
-from tests.factories import MemberFactory, make_nik, make_no_kk
+from tests.factories import HouseholdFactory, MemberFactory, make_nik, make_no_kk
 from tests.files import write_csv, write_xlsx
 
 pytestmark = pytest.mark.django_db
@@ -53,7 +53,8 @@ def test_confirming_writes_the_whole_batch(admin_client_, tmp_path, kelurahan_a)
     batch = latest()
     assert batch.status == "committed" and batch.committed_by.username == "admin"
     assert Household.objects.count() == 3
-    assert batch.changes.count() == 3
+    ids = sorted(Household.objects.values_list("pk", flat=True))
+    assert batch.created_ids == [[ids[0], ids[-1]]] and ids == list(range(ids[0], ids[-1] + 1))
 
 
 def test_the_preview_shows_changed_rows_before_and_after(admin_client_, tmp_path, kelurahan_a):
@@ -124,6 +125,31 @@ def test_undo_is_refused_after_a_later_import_changed_the_same_rows(admin_client
     assert first.status == "committed"
     assert f"#{latest().pk}" in response.content.decode()
     assert Household.objects.count() == 2
+
+
+def test_undo_deletes_only_the_rows_the_batch_created(admin_client_, tmp_path, kelurahan_a):
+    upload(admin_client_, write_csv(tmp_path / "a.csv", [HEADER, *rows(3)]))
+    batch = latest()
+    confirm(admin_client_, batch)
+    by_hand = HouseholdFactory(kelurahan=kelurahan_a, no_kk=make_no_kk(900))  # an officer's: the next id
+    admin_client_.post(reverse("imports:import_undo", args=[batch.pk]))
+    batch.refresh_from_db()
+    assert batch.status == "undone"
+    assert list(Household.objects.all()) == [by_hand]
+
+
+def test_undo_is_refused_when_someone_edited_a_created_household(admin_client_, tmp_path, kelurahan_a):
+    upload(admin_client_, write_csv(tmp_path / "a.csv", [HEADER, *rows(2)]))
+    batch = latest()
+    confirm(admin_client_, batch)
+    household = Household.objects.first()
+    household.address = "Jl. Diubah"
+    household.save()
+    response = admin_client_.post(reverse("imports:import_undo", args=[batch.pk]), follow=True)
+    batch.refresh_from_db()
+    assert batch.status == "committed"
+    assert Household.objects.count() == 2
+    assert response.status_code == 200
 
 
 def test_undo_is_refused_when_members_joined_a_created_household(admin_client_, tmp_path, kelurahan_a):

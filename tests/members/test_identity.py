@@ -10,6 +10,8 @@ from members.identity import (
     check_no_kk,
     looks_like_excel_number,
     mask,
+    nik_has_no_errors,
+    no_kk_has_no_errors,
     validate_nik,
 )
 
@@ -145,3 +147,30 @@ def test_kk_numbers_with_a_bad_month_serial_0000_or_excel_damage_are_refused(bad
 def test_mask_keeps_the_first_and_last_four_digits():
     assert mask("6471051203900003") == "6471••••••••0003"
     assert mask("") == ""
+
+
+def _numbers_around_every_date_field():
+    """Every day 00-99 and month 00-13, leap and ordinary years of both centuries, serials
+    0000/0001."""
+    for day in range(100):
+        for month in range(14):
+            for yy in (0, 4, 26, 27, 99):
+                for serial in ("0000", "0001"):
+                    yield f"647105{day:02d}{month:02d}{yy:02d}{serial}"
+
+
+@pytest.mark.parametrize("today", [TODAY, date(2000, 6, 1), date(2099, 1, 1)])
+def test_the_fast_number_tests_agree_with_the_full_checks(today):
+    for number in _numbers_around_every_date_field():
+        assert nik_has_no_errors(number, today=today) == check_nik(number, today=today, warnings=False).is_valid, number
+        assert no_kk_has_no_errors(number) == check_no_kk(number, today=today, warnings=False).is_valid, number
+
+
+@pytest.mark.parametrize(
+    "other",
+    ["", "647105120390000", "64710512039000011", "6471 051203900001", "647105120390000a",
+     "647105120390000\u0661", "6.47101E+15", "6471051203900001.0", 6471051203900001, 6471051203900001.0],
+)
+def test_the_fast_number_tests_leave_anything_but_16_ascii_digits_to_the_full_check(other):
+    assert not nik_has_no_errors(other, today=TODAY)
+    assert not no_kk_has_no_errors(other)
