@@ -355,7 +355,7 @@ class Campaign(models.Model):
 
     name = models.CharField(_("name"), max_length=150)
     percent = models.PositiveSmallIntegerField(
-        _("target (% of households)"), validators=[MinValueValidator(1), MaxValueValidator(100)]
+        _("target (percent of households)"), validators=[MinValueValidator(1), MaxValueValidator(100)]
     )
     starts_on = models.DateField(_("starts on"))
     deadline = models.DateField(_("deadline"))

@@ -105,7 +105,7 @@ def dashboard(request):
             **figures,
             "shown": groups,
             "sort": sort,
-            "sorts": [("", _("by kecamatan")), ("persen", _("% of target, lowest first")), ("naik", _("gained in 7 days")), ("kecepatan", _("weekly pace needed"))],
+            "sorts": [("", _("by kecamatan")), ("persen", _("percent of target, lowest first")), ("naik", _("gained in 7 days")), ("kecepatan", _("weekly pace needed"))],
             "statuses": [(s, Status.LABELS[s]) for s in Status.ORDER],
             "filters": {k: request.GET.get(k, "") for k in ("kecamatan", "status", "urut", "kampanye")},
         },

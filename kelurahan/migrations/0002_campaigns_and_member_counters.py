@@ -31,7 +31,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('name', models.CharField(max_length=150, verbose_name='name')),
-                ('percent', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='target (% of households)')),
+                ('percent', models.PositiveSmallIntegerField(validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)], verbose_name='target (percent of households)')),
                 ('starts_on', models.DateField(verbose_name='starts on')),
                 ('deadline', models.DateField(verbose_name='deadline')),
                 ('wilayah_kode', models.CharField(blank=True, help_text='Every kelurahan of this province (64), regency/city (64.71) or kecamatan (64.71.05).', max_length=8, validators=[django.core.validators.RegexValidator('^\\d{2}(\\.\\d{2}){0,2}$')], verbose_name='region code')),
