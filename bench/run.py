@@ -102,7 +102,7 @@ def import_step(name, path, rows, *extra):
 
 
 def reset_households():
-    psql("TRUNCATE members_member, members_household, imports_importrowchange, imports_importbatch", DB_URL)
+    psql("TRUNCATE members_member, members_household, imports_importrowchange, imports_importbatch CASCADE", DB_URL)
 
 
 def main():
