@@ -142,6 +142,7 @@ def main():
     sys.path.insert(0, str(Path(__file__).parent))
     from load import run_load  # bench/load.py, beside this file
 
+    psql("ANALYZE", DB_URL)  # as autovacuum would have by now: fresh statistics for the planner
     load = run_load(DB_URL, second)
 
     print(f"\nKKMP Anggota benchmark: PostgreSQL, {rows:,} households, {MEMBERS:,} members\n")

@@ -226,8 +226,10 @@ class MemberQuerySet(models.QuerySet):
             return self
         digits = text.replace(" ", "").replace(".", "")
         if digits.isdigit():
-            by_nik = Member.objects.filter(nik__startswith=digits).order_by().values("pk")
-            by_kk = Member.objects.filter(household__no_kk__startswith=digits).order_by().values("pk")
+            # Both arms carry the caller's filters (the user's kelurahan): a short prefix such
+            # as "6471" matches nearly every member of the city, not only those in scope.
+            by_nik = self.filter(nik__startswith=digits).order_by().values("pk")
+            by_kk = self.filter(household__no_kk__startswith=digits).order_by().values("pk")
             return self.filter(pk__in=by_nik.union(by_kk))
         return self.filter(name__icontains=text)
 
