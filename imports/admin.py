@@ -2,13 +2,13 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import ReadOnlyAdminMixin
+from audit.admin import AdminsOnlyMixin, ReadOnlyAdminMixin
 
 from .models import ImportBatch
 
 
 @admin.register(ImportBatch)
-class ImportBatchAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+class ImportBatchAdmin(AdminsOnlyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
     """Read-only record of every import: the import pages do the work."""
 
     list_display = ["pk", "file_name", "kind", "status", "rows_new", "rows_updated", "rows_invalid", "created_by", "created_at", "open_link"]

@@ -139,7 +139,7 @@ class AccountAdmin(UserAdmin):
     def get_readonly_fields(self, request, obj=None):
         fields = list(super().get_readonly_fields(request, obj))
         if not request.user.is_superuser:
-            fields.append("is_superuser")
+            fields += ["is_superuser", "is_staff"]  # staff status opens the admin: admins give it
         return fields
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):

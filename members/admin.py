@@ -1,5 +1,6 @@
 from django.contrib import admin
 
+from audit.admin import AdminsOnlyMixin
 from kelurahan import counters
 from kelurahan.admin import AuditedExportMixin, ImportLinkAdmin
 
@@ -8,7 +9,7 @@ from .resources import HouseholdResource, MemberResource
 
 
 @admin.register(Household)
-class HouseholdAdmin(ImportLinkAdmin):
+class HouseholdAdmin(AdminsOnlyMixin, ImportLinkAdmin):
     resource_classes = [HouseholdResource]
     import_kind = "households"
     list_display = ["no_kk", "head_name", "kelurahan", "rt", "rw"]
@@ -34,7 +35,7 @@ class StatusChangeInline(admin.TabularInline):
 
 
 @admin.register(Member)
-class MemberAdmin(AuditedExportMixin, admin.ModelAdmin):
+class MemberAdmin(AdminsOnlyMixin, AuditedExportMixin, admin.ModelAdmin):
     """Members are registered by officers on the site; the admin can correct and export them.
     Deleting is not offered: the register keeps everyone who was ever a member."""
 
@@ -43,9 +44,10 @@ class MemberAdmin(AuditedExportMixin, admin.ModelAdmin):
     list_select_related = ["kelurahan"]
     list_filter = ["status", "kelurahan__kecamatan"]
     search_fields = ["=nik", "name", "member_number"]
-    autocomplete_fields = ["kelurahan", "household"]
-    # Status, joining and leaving dates change with their history (accept, record leaving).
-    readonly_fields = ["member_number", "status", "joined_on", "left_on", "created_at", "updated_at"]
+    autocomplete_fields = ["household"]
+    # Status, joining and leaving dates change with their history (accept, record leaving);
+    # the cooperative too (moving is leaving one and joining another, with a new number).
+    readonly_fields = ["member_number", "kelurahan", "status", "joined_on", "left_on", "created_at", "updated_at"]
     inlines = [StatusChangeInline]
     show_full_result_count = False
 

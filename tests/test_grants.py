@@ -129,3 +129,30 @@ def test_a_superuser_grants_anything(admin_client_, newcomer, roles, kelurahan_b
     assert newcomer.is_superuser
     assert list(newcomer.kelurahan_assignments.all()) == [kelurahan_b]
     assert list(Group.objects.filter(user=newcomer)) == [roles[REVIEWER_GROUP]]
+
+
+@pytest.mark.parametrize("url", [
+    "admin:members_member_changelist", "admin:members_household_changelist",
+    "admin:imports_importbatch_changelist", "admin:audit_auditevent_changelist",
+])
+def test_personal_data_in_the_admin_is_for_admins_only(staff_client, staff, url):
+    """Even a staff account holding every permission on members sees no member, household,
+    import file or audit record in the admin: the site's pages apply scope and masking."""
+    staff.user_permissions.add(*Permission.objects.filter(content_type__app_label__in=["members", "imports", "audit"]))
+    assert staff_client.get(reverse(url)).status_code == 403
+    index = staff_client.get(reverse("admin:index")).content.decode()
+    assert reverse(url) not in index
+
+
+def test_staff_cannot_give_staff_status(staff_client, newcomer):
+    change(staff_client, newcomer, is_staff="on")
+    newcomer.refresh_from_db()
+    assert not newcomer.is_staff
+
+
+def test_the_admin_cannot_move_a_member_to_another_kelurahan(admin_client_, kelurahan_a):
+    from .factories import MemberFactory
+
+    member = MemberFactory(kelurahan=kelurahan_a)
+    page = admin_client_.get(reverse("admin:members_member_change", args=[member.pk]))
+    assert "kelurahan" not in page.context["adminform"].form.fields
