@@ -84,6 +84,8 @@ def _shown(f, value, show_full, names):
         return names["kelurahan"].get(value, value)
     if f.name in NUMBER_FIELDS:
         return value if show_full else mask(value)
+    if f.name == "birth_date" and not show_full:
+        return "••-••-••••"  # six of the NIK's digits
     if f.choices:
         return str(dict(f.flatchoices).get(value, value))
     if isinstance(value, bool):

@@ -9,6 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -216,15 +217,23 @@ class MemberQuerySet(models.QuerySet):
         candidates = self.filter(birth_date=birth_date).exclude(nik=nik).select_related("kelurahan")
         return [m for m in candidates if normalise_person_name(m.name) == wanted]
 
-    def search(self, text):
+    def search(self, text, *, whole_numbers_only=False):
         """Members whose NIK or KK number starts with `text`, or whose name contains it.
 
         Digits: the members found by NIK and those found by KK number are two index look-ups
-        joined with UNION (an OR across the household join would read every member)."""
+        joined with UNION (an OR across the household join would read every member).
+        `whole_numbers_only` (readers who see masked numbers): only a complete 16-digit NIK or KK
+        number matches, so that hidden digits cannot be found by trying prefixes."""
         text = (text or "").strip()
         if not text:
             return self
         digits = text.replace(" ", "").replace(".", "")
+        if digits.isdigit() and whole_numbers_only:
+            if len(digits) != 16:
+                return self.none()
+            by_nik = self.filter(nik=digits).order_by().values("pk")
+            by_kk = self.filter(household__no_kk=digits).order_by().values("pk")
+            return self.filter(pk__in=by_nik.union(by_kk))
         if digits.isdigit():
             # Both arms carry the caller's filters (the user's kelurahan): a short prefix such
             # as "6471" matches nearly every member of the city, not only those in scope.
@@ -379,6 +388,12 @@ class Member(models.Model):
     @property
     def is_active(self):
         return self.status == self.Status.AKTIF
+
+    @property
+    def age(self):
+        """Age in whole years today (shown instead of the birth date to readers who see masked
+        numbers: the birth date is six of the NIK's digits)."""
+        return age_on(self.birth_date, timezone.localdate()) if self.birth_date else None
 
     @property
     def is_applicant(self):

@@ -2,6 +2,7 @@
 (Imports are the `imports` app's.)"""
 
 import io
+import re
 
 import segno
 from django.utils.translation import gettext as _
@@ -94,9 +95,9 @@ class MemberResource(ExportResource):
 
 # --- The register of members (buku daftar anggota) of one kelurahan, for officers -------------
 
-def register_headers():
+def register_headers(show_full=True):
     return [
-        _("Member number"), _("Name"), _("NIK"), _("KK number"), _("Sex"), _("Birth date"),
+        _("Member number"), _("Name"), _("NIK"), _("KK number"), _("Sex"), _("Birth date") if show_full else _("Age"),
         _("Citizenship"), _("Phone"), _("Address on the KTP"), _("Domicile address"), _("RT"), _("RW"),
         _("Joined on"), _("Status"), _("Left on"), _("Simpanan pokok (Rp)"), _("Simpanan pokok paid on"),
     ]
@@ -108,7 +109,7 @@ def register_rows(members, *, show_full):
     for m in members:
         yield [
             m.member_number, m.name, number(m.nik), number(m.household.no_kk) if m.household_id else "",
-            m.get_sex_display(), m.birth_date, m.get_citizenship_display(), m.phone, m.ktp_address,
+            m.get_sex_display(), m.birth_date if show_full else m.age, m.get_citizenship_display(), m.phone, m.ktp_address,
             m.domicile_address, m.domicile_rt, m.domicile_rw, m.joined_on, m.get_status_display(), m.left_on,
             m.simpanan_pokok, m.simpanan_pokok_paid_on,
         ]
@@ -118,12 +119,13 @@ def register_xlsx(kelurahan, members, *, show_full):
     """The register as an XLSX workbook (bytes). Every text cell is neutralised, numbers such as
     NIK and KK are written as text (Excel would round them), dates as dates."""
     book = Workbook(write_only=True)
-    sheet = book.create_sheet(title=kelurahan.nama[:31] or "Anggota")
+    title = re.sub(r"[\[\]:*?/\\']", " ", kelurahan.nama).strip()[:31]  # what Excel allows in a sheet name
+    sheet = book.create_sheet(title=title or "Anggota")
     title = WriteOnlyCell(sheet, value=neutralise(_("Register of members, KKMP %(name)s") % {"name": kelurahan.nama}))
     title.font = Font(bold=True)
     sheet.append([title])
     header = []
-    for text in register_headers():
+    for text in register_headers(show_full):
         cell = WriteOnlyCell(sheet, value=text)
         cell.font = Font(bold=True)
         header.append(cell)

@@ -3,13 +3,14 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent, record
+from kkmp.downloads import attachment, download_name
 from kelurahan.models import Kelurahan
 
 from . import services
@@ -86,7 +87,11 @@ def member_list(request):
     form = MemberFilterForm(request.GET, kelurahan_queryset=kelurahan_list)
     form.is_valid()  # invalid filters are shown and left out
     query = form.cleaned_data.get("q", "").strip()
-    members = scope.for_list().search(query).filtered(**form.filters()).sorted_by(form.cleaned_data.get("sort"))
+    show_full = can_see_full_numbers(request.user)
+    members = (
+        scope.for_list().search(query, whole_numbers_only=not show_full)
+        .filtered(**form.filters()).sorted_by(form.cleaned_data.get("sort"))
+    )
     page = MemberPaginator(members).get_page(request.GET.get("page"))
     shown_kelurahan = list(kelurahan_list[:50])
     return render(
@@ -100,7 +105,8 @@ def member_list(request):
             "kelurahan_select": 1 < len(shown_kelurahan) < 50,
             "uses_rw": scope.uses_rw() or bool(form.cleaned_data.get("rw")),
             "can_add": Kelurahan.objects.managed_by(request.user).exists(),
-            "show_full": can_see_full_numbers(request.user),
+            "show_full": show_full,
+            "whole_numbers_hint": not show_full and query.replace(" ", "").replace(".", "").isdigit(),
         },
     )
 
@@ -262,9 +268,10 @@ def register_xlsx_download(request, pk):
     show_full = can_see_full_numbers(request.user)
     content = register_xlsx(kelurahan, members.iterator(chunk_size=2000), show_full=show_full)
     record(AuditEvent.Action.EXPORT, request=request, obj=kelurahan, what="member register", format="xlsx", full_numbers=show_full)
-    response = HttpResponse(content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = f'attachment; filename="daftar-anggota-{kelurahan.kode}.xlsx"'
-    return response
+    return attachment(
+        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=download_name("daftar-anggota", kelurahan.kode, extension="xlsx"),
+    )
 
 
 @login_required

@@ -28,7 +28,7 @@ def test_an_officer_downloads_the_register_as_xlsx(officer_client, kelurahan_a, 
     MemberFactory(kelurahan=kelurahan_b, member_seq=1, name="Lain", nik=make_nik(3))
     response = officer_client.get(reverse("members:register_xlsx", args=[kelurahan_a.pk]))
     assert response.status_code == 200
-    assert response["Content-Disposition"] == f'attachment; filename="daftar-anggota-{kelurahan_a.kode}.xlsx"'
+    assert response["Content-Disposition"] == f'attachment; filename="daftar-anggota-64-71-05-1002.xlsx"'
     rows = workbook_rows(response)
     members = rows[2:]
     assert [r[0] for r in members] == ["64.71.05.1002-00001", "64.71.05.1002-00002"]
@@ -86,3 +86,11 @@ def test_one_members_card_for_a_reviewer(kelurahan_a, reviewer):
     assert response.status_code == 200
     assert qr_svg(member.member_number) in response.content.decode()
     assert AuditEvent.objects.filter(action="export", object_type="member", object_id=str(member.pk)).exists()
+
+
+def test_a_kelurahan_name_with_characters_excel_refuses_in_a_sheet_name_still_exports(officer_client, kelurahan_a):
+    kelurahan_a.nama = "Gunung/Samarinda: [Baru]?"
+    kelurahan_a.save()
+    response = officer_client.get(reverse("members:register_xlsx", args=[kelurahan_a.pk]))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")

@@ -110,3 +110,33 @@ def test_a_long_list_counts_up_to_the_cap_and_says_so(officer_client, kelurahan_
     response = officer_client.get("/en/anggota/", {"status": "calon"})
     assert response.context["page"].paginator.count == 1
     assert "More than" not in response.content.decode()
+
+
+def test_a_reviewer_finds_a_member_only_by_a_whole_number(reviewer_client, kelurahan_a):
+    """Masked numbers stay masked: trying prefixes one digit at a time would reveal them."""
+    member = MemberFactory(kelurahan=kelurahan_a, name="Rahasia")
+    for prefix in (member.nik[:6], member.nik[:12], member.nik[:15], member.household.no_kk[:10]):
+        response = reviewer_client.get(URL, {"q": prefix})
+        assert names(response) == []
+        assert "16" in response.content.decode()  # the hint says how to search
+    assert names(reviewer_client.get(URL, {"q": member.nik})) == ["Rahasia"]
+    assert names(reviewer_client.get(URL, {"q": member.household.no_kk})) == ["Rahasia"]
+
+
+def test_an_officer_still_searches_by_prefix(officer_client, kelurahan_a):
+    member = MemberFactory(kelurahan=kelurahan_a, name="Terbuka")
+    assert names(officer_client.get(URL, {"q": member.nik[:12]})) == ["Terbuka"]
+
+
+def test_a_reviewer_sees_an_age_not_the_birth_date(reviewer, officer, kelurahan_a):
+    from django.test import Client
+
+    member = MemberFactory(kelurahan=kelurahan_a, birth_date=date(1990, 3, 12))
+    url = reverse("members:member_detail", args=[member.pk])
+    pages = {}
+    for user in (reviewer, officer):
+        client = Client()
+        client.force_login(user)
+        pages[user.username] = client.get(url).content.decode()
+    assert "12-03-1990" not in pages[reviewer.username]
+    assert "12-03-1990" in pages[officer.username]
