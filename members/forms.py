@@ -152,6 +152,12 @@ class MemberForm(forms.ModelForm):
         self.warnings += check.warnings
         return check.value
 
+    def clean_joined_on(self):
+        joined_on = self.cleaned_data["joined_on"]
+        if joined_on and joined_on > timezone.localdate():
+            raise forms.ValidationError(_("The join date cannot be in the future."))
+        return joined_on
+
     def clean(self):
         data = super().clean()
         check = getattr(self, "nik_check", None)

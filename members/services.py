@@ -127,10 +127,12 @@ def update_member(*, member: Member, no_kk: str = "", version: str | None = None
         current = Member.objects.select_for_update(of=("self",)).select_related("household").get(pk=member.pk)
         if version_of(current) != version:
             raise EditConflict(current)
-    was_in = Member.objects.filter(pk=member.pk).values_list("kelurahan_id", flat=True).first()
+    was_in, joined_before = Member.objects.filter(pk=member.pk).values_list("kelurahan_id", "joined_on").get()
     for name, value in changes.items():
         setattr(member, name, value)
     member.full_clean(exclude=["household"])
+    if member.joined_on != joined_before:
+        _move_joining_date(member, joined_before)
     current = member.household.no_kk if member.household_id else ""
     if no_kk != current or (no_kk and member.is_head_of_household):
         member.household = (
@@ -145,6 +147,24 @@ def update_member(*, member: Member, no_kk: str = "", version: str | None = None
     member.save()
     counters.refresh([was_in, member.kelurahan_id])
     return member
+
+
+def _move_joining_date(member, joined_before):
+    """A corrected join date moves the status-history entry that recorded the joining (the
+    application for an applicant, the acceptance otherwise), so that `active_on()`, the trend
+    and the dashboard agree. Not before an accepted member's application date."""
+    joined_as = Member.Status.CALON if member.status == Member.Status.CALON else Member.Status.AKTIF
+    entry = member.status_changes.filter(status=joined_as, on=joined_before).order_by("-pk").first()
+    applied = member.status_changes.filter(status=Member.Status.CALON).order_by("on").first()
+    if joined_as == Member.Status.AKTIF and applied and member.joined_on < applied.on:
+        raise ValidationError(
+            _("The join date cannot be before the application date (%(date)s).")
+            % {"date": applied.on.strftime("%d-%m-%Y")},
+            code="before_application",
+        )
+    if entry is not None:
+        entry.on = member.joined_on
+        entry.save(update_fields=["on"])
 
 
 def _record_status(member, status, on, reason, by):

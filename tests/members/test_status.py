@@ -150,3 +150,33 @@ def test_the_admin_shows_the_status_history_and_cannot_change_the_status(admin_c
     assert page.status_code == 200
     assert "status" not in page.context["adminform"].form.fields
     assert 'name="status"' not in page.content.decode()
+
+
+def test_a_corrected_join_date_moves_the_joining_in_the_history(kelurahan_a):
+    member = register(kelurahan_a, 1)
+    services.update_member(member=member, joined_on=date(2025, 8, 20))
+    assert history(member) == [("aktif", date(2025, 8, 20), "")]
+    assert list(Member.objects.active_on(date(2025, 8, 25))) == [member]
+
+
+def test_an_accepted_members_join_date_cannot_move_before_the_application(kelurahan_a):
+    member = register(kelurahan_a, 1, status=Member.Status.CALON)
+    services.accept_member(member=member, accepted_on=date(2025, 9, 15))
+    member.refresh_from_db()
+    with pytest.raises(ValidationError, match="application date"):
+        services.update_member(member=member, joined_on=date(2025, 8, 1))
+    services.update_member(member=member, joined_on=date(2025, 9, 10))
+    assert history(member) == [("calon", date(2025, 9, 1), ""), ("aktif", date(2025, 9, 10), "")]
+
+
+def test_a_join_date_in_the_future_is_refused_by_the_form(officer_client, kelurahan_a):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tests.members.test_member_views import form_data
+
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    response = officer_client.post(reverse("members:member_create"), form_data(kelurahan=kelurahan_a.pk, joined_on=tomorrow.isoformat()))
+    assert response.status_code == 200 and "joined_on" in response.context["form"].errors
+    assert not Member.objects.exists()
