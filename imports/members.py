@@ -21,7 +21,20 @@ from members.identity import check_nik, check_no_kk
 from members.models import Household, Member, MemberStatusChange, age_on, normalise_phone, normalise_rt_rw
 
 from .models import ImportBatch, ImportRowChange
-from .pipeline import CHUNK, BaseImport, Parsed, Problem, UndoRefused, a_date, data_rows, rows_matching, text, whole_number
+from .pipeline import (
+    CHUNK,
+    BaseImport,
+    Parsed,
+    Problem,
+    UndoRefused,
+    _in_ranges,
+    a_date,
+    data_rows,
+    id_ranges,
+    rows_matching,
+    text,
+    whole_number,
+)
 
 MEMBER_ALIASES = {
     **{a: "kode_kelurahan" for a in ("kode_kelurahan", "kode_kel", "kelurahan", "nama_kelurahan", "koperasi")},
@@ -216,6 +229,7 @@ class MemberImport(BaseImport):
             ImportRowChange.objects.bulk_create([ImportRowChange(batch=batch, object_id=m.pk, before=None) for m in members], batch_size=5000)
             done += len(members)
             self.progress("write", done, total)
+        batch.created_households = self.created_households  # saved by pipeline.commit
         counters.refresh(kelurahan_ids)  # the dashboard's figures, in this transaction
 
     def link_households(self, new, now):
@@ -236,6 +250,7 @@ class MemberImport(BaseImport):
         ]
         Household.objects.bulk_create(created, batch_size=2000)
         found.update((h.no_kk, h.pk) for h in created)
+        self.created_households = id_ranges([h.pk for h in created])
         return found
 
     def prepare_undo(self, batch, changes):
@@ -257,4 +272,8 @@ class MemberImport(BaseImport):
         MemberStatusChange.objects.filter(member_id__in=ids).delete()
 
     def finish_undo(self, batch):
+        """The households this import created for unknown KK numbers go too, unless someone
+        has joined them or changed them since."""
+        for rows in _in_ranges("pk", batch.created_households):
+            Household.objects.filter(rows, members__isnull=True, updated_at__lte=batch.committed_at).delete()
         counters.refresh(self.undone_kelurahan)  # the dashboard's figures, in this transaction

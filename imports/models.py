@@ -54,6 +54,10 @@ class ImportBatch(models.Model):
         _("ids of the rows created"), default=list, blank=True,
         help_text=_("[first, last] id ranges of the rows this import created."),
     )
+    created_households = models.JSONField(
+        _("households created"), default=list, blank=True,
+        help_text=_("[first, last] id ranges of the households a member import created for unknown KK numbers."),
+    )
     message = models.TextField(_("message"), blank=True)
     error_file = models.FileField(_("error file"), upload_to="imports/errors/%Y/%m/", blank=True)
     created_by = models.ForeignKey(

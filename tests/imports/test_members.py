@@ -151,3 +151,16 @@ def test_undo_is_refused_once_an_imported_member_changed(tmp_path, kelurahan_a, 
     with pytest.raises(UndoRefused):
         undo(ImportBatch.objects.get(), admin_user)
     assert Member.objects.count() == 1
+
+
+def test_undo_removes_the_households_the_import_created_and_keeps_the_others(tmp_path, kelurahan_a, admin_user):
+    known = HouseholdFactory(kelurahan=kelurahan_a, no_kk=make_no_kk(102))  # row(2)'s KK was known
+    run(write_csv(tmp_path / "a.csv", [HEADER, row(1), row(2), row(3)]))
+    assert Household.objects.count() == 3
+    batch = ImportBatch.objects.get()
+    assert batch.created_households  # two new KK numbers
+    kept = Household.objects.get(no_kk=make_no_kk(103))
+    kept.address = "Jl. Diubah Setelah Impor"  # changed by someone since: it stays
+    kept.save()
+    undo(batch, admin_user)
+    assert set(Household.objects.values_list("no_kk", flat=True)) == {known.no_kk, kept.no_kk}
