@@ -92,6 +92,7 @@ def register_member(
                     member.household = link_household(
                         kelurahan=kelurahan, no_kk=no_kk, head=member if is_head_of_household else None
                     )
+                _check_single_head(member)
                 member.save()
                 _record_status(member, status, joined_on, reason, by)
             counters.refresh([member.kelurahan_id])
@@ -144,9 +145,26 @@ def update_member(*, member: Member, no_kk: str = "", version: str | None = None
             if no_kk
             else None
         )
+    _check_single_head(member)
     member.save()
     counters.refresh([was_in, member.kelurahan_id])
     return member
+
+
+def _check_single_head(member):
+    """A KK has one kepala keluarga: a second current member marked head is refused."""
+    if not (member.is_head_of_household and member.household_id):
+        return
+    other = (
+        Member.objects.filter(household_id=member.household_id, is_head_of_household=True, status__in=Member.CURRENT)
+        .exclude(pk=member.pk).values_list("member_number", flat=True).first()
+    )
+    if other:
+        raise ValidationError(
+            _("This KK already has its head (kepala keluarga) among the members: member %(number)s. "
+              "Untick \"head of household\", or correct that member first.") % {"number": other},
+            code="second_head",
+        )
 
 
 def _move_joining_date(member, joined_before):

@@ -241,3 +241,19 @@ def test_two_officers_editing_the_same_member_lose_no_update(officer_client, off
     assert third.status_code == 302
     member.refresh_from_db()
     assert member.name == "Sitti Aminah"
+
+
+def test_a_second_head_for_one_kk_is_refused(officer_client, kelurahan_a):
+    first = officer_client.post(reverse("members:member_create"), form_data(kelurahan=kelurahan_a.pk))
+    assert first.status_code == 302
+    second = officer_client.post(
+        reverse("members:member_create"), form_data(kelurahan=kelurahan_a.pk, nik=make_nik(502), name="Budi")
+    )
+    assert second.status_code == 200
+    assert "64.71.05.1002-00001" in second.content.decode()
+    assert Member.objects.count() == 1
+    as_member = officer_client.post(
+        reverse("members:member_create"),
+        form_data(kelurahan=kelurahan_a.pk, nik=make_nik(502), name="Budi", is_head_of_household=None),
+    )
+    assert as_member.status_code == 302 and Member.objects.count() == 2
