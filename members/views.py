@@ -291,9 +291,13 @@ CARDS_PER_SHEET = 8  # 2 x 4 cards of 85.6 x 54 mm on A4
 def kelurahan_cards(request, pk):
     """Member cards (kartu anggota) of the active members, 8 to an A4 sheet."""
     kelurahan = _kelurahan_or_404(request, pk)
-    members = list(_register(kelurahan).filter(status=Member.Status.AKTIF))
-    record(AuditEvent.Action.EXPORT, request=request, obj=kelurahan, what="member cards", count=len(members))
-    return _cards(request, kelurahan, members)
+    # 10 sheets (80 cards) a page: a cooperative of 3,000 members is 38 pages to print, not one
+    # page of 3,000 QR codes.
+    page = Paginator(_register(kelurahan).filter(status=Member.Status.AKTIF), CARDS_PER_SHEET * 10).get_page(
+        request.GET.get("halaman")
+    )
+    record(AuditEvent.Action.EXPORT, request=request, obj=kelurahan, what="member cards", count=len(page.object_list), page=page.number)
+    return _cards(request, kelurahan, page.object_list, page=page)
 
 
 @login_required
@@ -304,7 +308,7 @@ def member_card(request, pk):
     return _cards(request, member.kelurahan, [member])
 
 
-def _cards(request, kelurahan, members):
+def _cards(request, kelurahan, members, page=None):
     cards = [{"member": m, "qr": qr_svg(m.member_number)} for m in members]
     sheets = [cards[i:i + CARDS_PER_SHEET] for i in range(0, len(cards), CARDS_PER_SHEET)]
-    return render(request, "members/member_cards.html", {"kelurahan": kelurahan, "sheets": sheets})
+    return render(request, "members/member_cards.html", {"kelurahan": kelurahan, "sheets": sheets, "page": page})

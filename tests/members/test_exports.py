@@ -94,3 +94,14 @@ def test_a_kelurahan_name_with_characters_excel_refuses_in_a_sheet_name_still_ex
     response = officer_client.get(reverse("members:register_xlsx", args=[kelurahan_a.pk]))
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+
+
+def test_a_large_cooperatives_cards_come_80_to_a_page(officer_client, kelurahan_a):
+    for i in range(1, 83):
+        MemberFactory(kelurahan=kelurahan_a, member_seq=i, nik=make_nik(i))
+    url = reverse("members:kelurahan_cards", args=[kelurahan_a.pk])
+    first = officer_client.get(url)
+    assert sum(len(sheet) for sheet in first.context["sheets"]) == 80
+    assert "?halaman=2" in first.content.decode()
+    second = officer_client.get(url, {"halaman": 2})
+    assert [c["member"].member_seq for sheet in second.context["sheets"] for c in sheet] == [81, 82]
