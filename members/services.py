@@ -17,14 +17,15 @@ def link_household(*, kelurahan: Kelurahan, no_kk: str, head: Member | None = No
     """The household with `no_kk`, created in `kelurahan` if it is new.
 
     When `head` is the kepala keluarga and the household has no head recorded yet, the head's
-    name and NIK are recorded on it.
+    name and NIK are recorded on it, if the household is in `kelurahan` (an officer does not
+    write into another kelurahan's household list; its imports will).
     """
     for attempt in (1, 2):
         household = Household.objects.filter(no_kk=no_kk).first()
         changed = household is None
         if household is None:
             household = Household(no_kk=no_kk, kelurahan=kelurahan)
-        if head is not None and not household.head_nik:
+        if head is not None and not household.head_nik and household.kelurahan_id == kelurahan.pk:
             household.head_name, household.head_nik = head.name, head.nik
             changed = True
         if not changed:
