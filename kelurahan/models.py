@@ -13,8 +13,8 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
-from django.db.models import BooleanField, Case, Count, Exists, F, Sum, OuterRef, Q, Subquery, Value, When
+from django.db import models, transaction
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -135,19 +135,16 @@ class KelurahanQuerySet(models.QuerySet):
     def for_dashboard(self, campaign=None):
         """Kelurahan with the figures of the progress dashboard (`kelurahan:dashboard`).
 
-        One query: the latest household count (value, date, source) by subquery, the member
-        figures from the counters kept by `kelurahan.counters.refresh` (0 when a kelurahan has
-        no counter row yet), and whether `campaign` applies to the kelurahan (`in_campaign`).
+        One query: the current household count (value, date, source) and the member figures
+        from the counters kept by `kelurahan.counters` (None / 0 when a kelurahan has no
+        counter row yet), and whether `campaign` applies to the kelurahan (`in_campaign`).
         """
-        latest = HouseholdCount.objects.filter(kelurahan=OuterRef("pk")).order_by(
-            "-as_of", "-pk"
-        )
         return (
             self.select_related("kecamatan__kabupaten_kota")
             .annotate(
-                jumlah_kk=Subquery(latest.values("count")[:1]),
-                per_tanggal=Subquery(latest.values("as_of")[:1]),
-                sumber=Subquery(latest.values("source")[:1]),
+                jumlah_kk=F("counter__jumlah_kk"),
+                per_tanggal=F("counter__kk_per_tanggal"),
+                sumber=F("counter__kk_sumber"),
                 kk_terwakili=Coalesce(F("counter__kk_terwakili"), 0),
                 anggota_kepala_keluarga=Coalesce(F("counter__anggota_kepala_keluarga"), 0),
                 anggota_aktif=Coalesce(F("counter__anggota_aktif"), 0),
@@ -158,44 +155,33 @@ class KelurahanQuerySet(models.QuerySet):
 
     def rollup(self, campaign, by):
         """The dashboard's figures summed per `by` (e.g. `kecamatan__kabupaten_kota`): the
-        province page (`kelurahan:dashboard_rollup`) and the national roll-up. Two queries, each
-        reading every row once: the latest household counts with the targets (rounded up per
-        kelurahan, as `target_for` does), and the kelurahan with their counters.
+        province page (`kelurahan:dashboard_rollup`) and the national roll-up. One query over
+        the kelurahan and their counters (current household count and member figures); targets
+        are rounded up per kelurahan, as `target_for` does.
 
         Returns {key: {jumlah_kk, target, without_count, in_campaign, kk_terwakili,
         anggota_kepala_keluarga, anggota_aktif}}; `target` is None where no kelurahan is in
         the campaign."""
         percent = campaign.percent if campaign else 0
-        # the latest count of each kelurahan: none later for the same kelurahan (an anti-join,
-        # which the planner estimates well, unlike a correlated "= (SELECT … LIMIT 1)")
-        later = HouseholdCount.objects.filter(kelurahan=OuterRef("kelurahan"), as_of__gt=OuterRef("as_of"))
-        in_campaign = campaign.kelurahan_q("kelurahan__") if campaign else Q(pk__in=[])
-        counts = (
-            HouseholdCount.objects.filter(~Exists(later), kelurahan__in=self.values("pk"))
-            .order_by()
-            .values(f"kelurahan__{by}")
-            .annotate(
-                jumlah_kk=Sum("count"),
-                with_count=Count("pk"),
-                target=Sum(Case(When(in_campaign, then=(F("count") * percent + 99) / 100), default=None)),
-            )
-        )
-        result = {}
+        in_campaign = campaign.kelurahan_q() if campaign else Q(pk__in=[])
         rows = self.order_by().values(by).annotate(
             kelurahan=Count("pk"),
-            in_campaign=Count("pk", filter=campaign.kelurahan_q() if campaign else Q(pk__in=[])),
+            in_campaign=Count("pk", filter=in_campaign),
+            jumlah_kk=Sum("counter__jumlah_kk"),
+            with_count=Count("counter__jumlah_kk"),
+            target=Sum(Case(When(in_campaign, then=(F("counter__jumlah_kk") * percent + 99) / 100), default=None)),
             kk_terwakili=Coalesce(Sum("counter__kk_terwakili"), 0),
             anggota_kepala_keluarga=Coalesce(Sum("counter__anggota_kepala_keluarga"), 0),
             anggota_aktif=Coalesce(Sum("counter__anggota_aktif"), 0),
         )
+        result = {}
         for row in rows:
-            result[row[by]] = {**row, "jumlah_kk": None, "target": 0 if row["in_campaign"] else None, "without_count": row["kelurahan"]}
-        for row in counts:
-            figures = result[row[f"kelurahan__{by}"]]
-            figures["jumlah_kk"] = row["jumlah_kk"]
-            figures["without_count"] -= row["with_count"]
-            if figures["in_campaign"]:
-                figures["target"] = row["target"] or 0
+            with_count = row.pop("with_count")
+            result[row[by]] = {
+                **row,
+                "target": (row["target"] or 0) if row["in_campaign"] else None,
+                "without_count": row["kelurahan"] - with_count,
+            }
         return dict(sorted(result.items()))
 
     def matching(self, text):
@@ -305,6 +291,24 @@ class HouseholdCount(models.Model):
 
     def __str__(self):
         return f"{self.kelurahan}: {self.count} KK ({self.as_of:%Y-%m-%d})"
+
+    def save(self, *args, **kwargs):
+        """Saved with the kelurahan's current household count (`KelurahanCounter.jumlah_kk`),
+        of the kelurahan it had before too when the row is moved."""
+        from . import counters
+
+        with transaction.atomic():
+            before = HouseholdCount.objects.filter(pk=self.pk).values_list("kelurahan_id", flat=True).first() if self.pk else None
+            super().save(*args, **kwargs)
+            counters.refresh_household_counts([before, self.kelurahan_id])
+
+    def delete(self, *args, **kwargs):
+        from . import counters
+
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            counters.refresh_household_counts([self.kelurahan_id])
+        return result
 
 
 def _in_campaign(campaign):
@@ -424,9 +428,15 @@ class KelurahanCounter(models.Model):
     kk_terwakili = models.PositiveIntegerField(_("KK represented"), default=0)
     anggota_kepala_keluarga = models.PositiveIntegerField(_("heads of household"), default=0)
     anggota_aktif = models.PositiveIntegerField(_("active members"), default=0)
+    # The current household count (the latest `HouseholdCount` by `as_of`), kept by
+    # `counters.refresh_household_counts` in the transaction that writes household counts.
+    jumlah_kk = models.PositiveIntegerField(_("number of households (KK)"), null=True, blank=True)
+    kk_per_tanggal = models.DateField(_("as of"), null=True, blank=True)
+    kk_sumber = models.CharField(_("source"), max_length=200, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     FIGURES = ("kk_terwakili", "anggota_kepala_keluarga", "anggota_aktif")
+    HOUSEHOLD_COUNT = ("jumlah_kk", "kk_per_tanggal", "kk_sumber")
 
     class Meta:
         verbose_name = _("member counter")
@@ -434,6 +444,33 @@ class KelurahanCounter(models.Model):
 
     def __str__(self):
         return f"{self.kelurahan_id}: {self.kk_terwakili}/{self.anggota_kepala_keluarga}/{self.anggota_aktif}"
+
+
+class RepresentedDay(models.Model):
+    """KK terwakili of one kelurahan at the end of a day on which it changed, computed from the
+    join and leave dates of its members (`counters.refresh` rewrites a kelurahan's rows in the
+    transaction that changes its members, so back-dated changes are exact too).
+
+    KK terwakili on a date D is the row with the latest `day` <= D (0 before the first), which
+    is also the sum of `change` up to D: the 7-day gain sums `change` over the last 7 days."""
+
+    kelurahan = models.ForeignKey(
+        Kelurahan, on_delete=models.CASCADE, related_name="represented_days", verbose_name=_("kelurahan")
+    )
+    day = models.DateField(_("day"))
+    kk_terwakili = models.PositiveIntegerField(_("KK represented"))
+    change = models.IntegerField(_("change"))
+
+    class Meta:
+        verbose_name = _("KK represented on a day")
+        verbose_name_plural = _("KK represented by day")
+        constraints = [
+            models.UniqueConstraint(fields=["kelurahan", "day"], name="kelurahan_representedday_one_per_day"),
+        ]
+        indexes = [models.Index(fields=["day"], name="kelurahan_representedday_day")]
+
+    def __str__(self):
+        return f"{self.kelurahan_id} {self.day:%Y-%m-%d}: {self.kk_terwakili} ({self.change:+d})"
 
 
 class Status:
