@@ -76,6 +76,14 @@ def refresh(kelurahan_ids):
             write_history(ids)
 
 
+def rebuild():
+    """Recompute every kelurahan's counters, current household count and history from the
+    source tables, set-based (generated data: bench/dashboard.py). Lock first if others write."""
+    write(live())
+    write_household_counts(live_household_counts())
+    write_history()
+
+
 def _chunks(ids, size=5000):
     ids = list(ids)
     for start in range(0, len(ids), size):

@@ -159,7 +159,8 @@ def dashboard_rollup(request):
 
 def province_rollup(kelurahan, campaign, today, by="kecamatan__kabupaten_kota", names=KabupatenKota):
     """[(region, Progress)] per `by` (kabupaten/kota; or province, with `names=Provinsi`) and
-    their sum: four queries (two of sums, region names, KK gained in 7 days)."""
+    their sum: three queries (the sums over the counters, region names, KK gained in 7 days
+    from the history rows)."""
     sums = kelurahan.rollup(campaign, by)
     names = names.objects.in_bulk(list(sums))
     gained = counters.gained(kelurahan, today, by=by)
