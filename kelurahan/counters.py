@@ -22,7 +22,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from .models import HouseholdCount, Kelurahan, KelurahanCounter, RepresentedDay
 
@@ -286,8 +286,12 @@ def history_differences(kelurahan_ids=None):
 
 
 def _days(kelurahan):
-    """History rows of `kelurahan` (queryset or ids)."""
-    return RepresentedDay.objects.filter(kelurahan__in=kelurahan).order_by()
+    """History rows of `kelurahan` (queryset or ids; an unfiltered queryset: every row, without
+    a semi-join to the 84,000 kelurahan)."""
+    days = RepresentedDay.objects.order_by()
+    if isinstance(kelurahan, QuerySet) and kelurahan.model is Kelurahan and not kelurahan.query.where:
+        return days
+    return days.filter(kelurahan__in=kelurahan)
 
 
 def history(kelurahan, dates, by="pk"):

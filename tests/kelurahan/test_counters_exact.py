@@ -13,7 +13,7 @@ from django.urls import reverse
 from imports.models import ImportBatch
 from imports.pipeline import undo
 from kelurahan import counters
-from kelurahan.models import HouseholdCount, KelurahanCounter, RepresentedDay
+from kelurahan.models import HouseholdCount, Kelurahan, KelurahanCounter, RepresentedDay
 from members.models import Member
 from members.services import accept_member, record_leaving, register_member, update_member
 from tests.factories import HouseholdCountFactory, MemberFactory, make_nik, make_no_kk
@@ -38,6 +38,8 @@ def assert_history_exact(*kelurahan):
     for day in (TODAY, TODAY - timedelta(days=1), TODAY - timedelta(days=6), TODAY - timedelta(days=12)):
         assert counters.gained(ids, day) == counters.live_gained(ids, day)
         assert counters.gained(ids, day, by=by) == counters.live_gained(ids, day, by=by)
+        rollup = Kelurahan.objects.filter(pk__in=ids).rollup(None, by, day)  # the province page's query
+        assert {key: row["gained_7d"] for key, row in rollup.items() if row["gained_7d"]} == counters.live_gained(ids, day, by=by)
     assert not RepresentedDay.objects.filter(change=0).exists()
     assert counters.history_differences() == []
     assert counters.differences() == []
