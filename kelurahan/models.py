@@ -172,12 +172,14 @@ class KelurahanQuerySet(models.QuerySet):
             r_heads=F("counter__anggota_kepala_keluarga"), r_aktif=F("counter__anggota_aktif"),
         ).values("r_pk", "r_key", "r_in", "r_kk", "r_terwakili", "r_heads", "r_aktif")
         inner, params = kelurahan.query.sql_with_params()
-        days_table = RepresentedDay._meta.db_table
+        history = RepresentedDay.objects.order_by()
+        if self.query.where:  # only these kelurahan's rows (all: no semi-join needed)
+            history = history.filter(kelurahan__in=self.values("pk"))
         if today is None:
-            gain, gain_params = f"SELECT kelurahan_id, 0 AS gain FROM {days_table} WHERE 1 = 0", []
+            history = history.filter(day__isnull=True)  # none: no gain asked for
         else:
-            gain = f"SELECT kelurahan_id, SUM(change) AS gain FROM {days_table} WHERE day > %s AND day <= %s GROUP BY kelurahan_id"
-            gain_params = [connection.ops.adapt_datefield_value(d) for d in (today - timedelta(days=days), today)]
+            history = history.filter(day__gt=today - timedelta(days=days), day__lte=today)
+        gain, gain_params = history.values("kelurahan_id").annotate(gain=Sum("change")).values("kelurahan_id", "gain").query.sql_with_params()
         # ... and their sums, with the gain joined per kelurahan (not per history row)
         sql = f"""
             WITH gain AS ({gain})
