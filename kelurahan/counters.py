@@ -78,7 +78,8 @@ def refresh(kelurahan_ids):
 
 def rebuild():
     """Recompute every kelurahan's counters, current household count and history from the
-    source tables, set-based (generated data: bench/dashboard.py). Lock first if others write."""
+    source tables, in bulk (a few aggregate queries, upserts, one INSERT … SELECT): for data
+    written around the services, as bench/dashboard.py's COPY. Lock first if others write."""
     write(live())
     write_household_counts(live_household_counts())
     write_history()
