@@ -11,7 +11,7 @@ import unicodedata
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import connection, models, transaction
 from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Sum, Value, When
@@ -171,7 +171,10 @@ class KelurahanQuerySet(models.QuerySet):
             r_kk=F("counter__jumlah_kk"), r_terwakili=F("counter__kk_terwakili"),
             r_heads=F("counter__anggota_kepala_keluarga"), r_aktif=F("counter__anggota_aktif"),
         ).values("r_pk", "r_key", "r_in", "r_kk", "r_terwakili", "r_heads", "r_aktif")
-        inner, params = kelurahan.query.sql_with_params()
+        try:
+            inner, params = kelurahan.query.sql_with_params()
+        except EmptyResultSet:  # e.g. `.none()`
+            return {}
         history = RepresentedDay.objects.order_by()
         if self.query.where:  # only these kelurahan's rows (all: no semi-join needed)
             history = history.filter(kelurahan__in=self.values("pk"))
