@@ -166,8 +166,9 @@ class KelurahanQuerySet(models.QuerySet):
         kelurahan is in the campaign."""
         percent = campaign.percent if campaign else 0
         # one row per kelurahan (the ORM writes the joins and `self`'s filters) ...
+        everywhere = not self.query.where  # the national roll-up: the campaign's list hashed once
         kelurahan = self.order_by().annotate(
-            r_pk=F("pk"), r_key=F(by), r_in=_in_campaign(campaign),
+            r_pk=F("pk"), r_key=F(by), r_in=_in_campaign(campaign, every=everywhere),
             r_kk=F("counter__jumlah_kk"), r_terwakili=F("counter__kk_terwakili"),
             r_heads=F("counter__anggota_kepala_keluarga"), r_aktif=F("counter__anggota_aktif"),
         ).values("r_pk", "r_key", "r_in", "r_kk", "r_terwakili", "r_heads", "r_aktif")
@@ -176,7 +177,7 @@ class KelurahanQuerySet(models.QuerySet):
         except EmptyResultSet:  # e.g. `.none()`
             return {}
         history = RepresentedDay.objects.order_by()
-        if self.query.where:  # only these kelurahan's rows (all: no semi-join needed)
+        if not everywhere:  # only these kelurahan's rows (all: no semi-join needed)
             history = history.filter(kelurahan__in=self.values("pk"))
         if today is None:
             history = history.filter(day__isnull=True)  # none: no gain asked for
@@ -331,11 +332,12 @@ class HouseholdCount(models.Model):
         return result
 
 
-def _in_campaign(campaign):
-    """An annotation: True where `campaign` applies to the kelurahan (False without one)."""
+def _in_campaign(campaign, every=False):
+    """An annotation: True where `campaign` applies to the kelurahan (False without one);
+    `every`: see `Campaign.kelurahan_q`."""
     if campaign is None:
         return Value(False, output_field=BooleanField())
-    return Case(When(campaign.kelurahan_q(), then=Value(True)), default=Value(False), output_field=BooleanField())
+    return Case(When(campaign.kelurahan_q(every=every), then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 class CampaignQuerySet(models.QuerySet):
@@ -421,13 +423,19 @@ class Campaign(models.Model):
         if self.starts_on and self.deadline and self.deadline <= self.starts_on:
             raise ValidationError({"deadline": _("The deadline must be after the start date.")})
 
-    def kelurahan_q(self, prefix=""):
+    def kelurahan_q(self, prefix="", every=False):
         """A filter on Kelurahan (or, with `prefix="kelurahan__"`, on a model pointing to one):
-        the kelurahan this campaign applies to."""
-        # `IN (SELECT …)`, not a correlated EXISTS: PostgreSQL hashes it once, where an EXISTS
-        # inside an aggregate's FILTER is run per row (and its cost switched JIT on, +0.4 s
-        # on the national roll-up).
-        listed = Q(**{f"{prefix}pk__in": Campaign.kelurahan.through.objects.filter(campaign_id=self.pk).values("kelurahan_id")})
+        the kelurahan this campaign applies to.
+
+        The listed kelurahan are found by an EXISTS per row (an index probe: best for a city's
+        rows), or with `every` (a roll-up over thousands of kelurahan) by `IN (SELECT …)`,
+        which PostgreSQL hashes once (an EXISTS run per row over 84,000 kelurahan also made
+        the plan costly enough to switch JIT on: +0.4 s)."""
+        listed = Campaign.kelurahan.through.objects.filter(campaign_id=self.pk)
+        if every:
+            listed = Q(**{f"{prefix}pk__in": listed.values("kelurahan_id")})
+        else:
+            listed = Q(Exists(listed.filter(kelurahan_id=OuterRef(f"{prefix}pk"))))
         if self.wilayah_kode:
             return Q(**{f"{prefix}kode__startswith": self.wilayah_kode + "."}) | listed
         return listed
