@@ -167,3 +167,21 @@ def test_recount_reports_and_fixes_a_household_count_and_a_history_that_drifted(
     assert counters.gained([kelurahan_a.pk, kelurahan_b.pk], TODAY) == {kelurahan_a.pk: 1}
     assert_history_exact(kelurahan_a, kelurahan_b)
     assert_household_counts_exact()
+
+
+def test_the_national_rollup_reads_the_same_figures_as_a_filtered_one(kelurahan_a, kelurahan_b):
+    """The whole country takes another plan (campaign list hashed, no semi-join on the
+    history): the same figures as the same kelurahan rolled up through a filter."""
+    from kelurahan.models import Campaign
+
+    campaign = Campaign.objects.create(name="Nasional", percent=50, starts_on=TODAY - timedelta(days=30), deadline=TODAY + timedelta(days=30))
+    campaign.kelurahan.add(kelurahan_a)  # listed one by one, as a national campaign would be
+    HouseholdCountFactory(kelurahan=kelurahan_a, count=11)  # target 6 (rounded up)
+    HouseholdCountFactory(kelurahan=kelurahan_b, count=7)  # not in the campaign: no target
+    MemberFactory(kelurahan=kelurahan_a, joined_on=TODAY - timedelta(days=2))
+    MemberFactory(kelurahan=kelurahan_b, joined_on=TODAY - timedelta(days=20))
+    by = "kecamatan__kabupaten_kota__provinsi"
+    everywhere = Kelurahan.objects.all().rollup(campaign, by, TODAY)
+    assert everywhere == Kelurahan.objects.filter(pk__in=[kelurahan_a.pk, kelurahan_b.pk]).rollup(campaign, by, TODAY)
+    totals = {f: sum(row[f] or 0 for row in everywhere.values()) for f in ("kelurahan", "in_campaign", "jumlah_kk", "target", "kk_terwakili", "gained_7d")}
+    assert totals == {"kelurahan": 2, "in_campaign": 1, "jumlah_kk": 18, "target": 6, "kk_terwakili": 2, "gained_7d": 1}
