@@ -41,6 +41,7 @@ django.setup()
 from django.contrib.auth import get_user_model  # noqa: E402
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -81,7 +82,7 @@ def legacy(n_members):
             )
         )
     Member.objects.bulk_create(members, batch_size=2000, ignore_conflicts=True)
-    counters.write(counters.live())
+    counters.rebuild()
     query_ms, query_n = timed(lambda: dashboard_table(Kelurahan.objects.for_dashboard(Campaign.objects.first())))
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
     client = Client()
@@ -120,7 +121,8 @@ def copy(table, columns, rows, chunk=500_000):
 
 
 def generate(n_kelurahan, n_households, n_members, today):
-    """Regions, household counts, households and members by COPY; then the counters."""
+    """Regions, household counts, households and members by COPY; then the counters (member
+    figures, current household count, KK terwakili history) set-based (`counters.rebuild`)."""
     rng = random.Random(5)
     started = time.perf_counter()
     if n_kelurahan == 34:
@@ -169,10 +171,13 @@ def generate(n_kelurahan, n_households, n_members, today):
                 left = joined + timedelta(days=rng.randrange(1, 30)) if i % 20 == 7 else None
                 status = "keluar" if left else "aktif"
                 yield (number, f"{3200_0000_0000_0000 + number:016d}", f"M{number}", "", None, k, household + 1, i % 3 == 0,
-                       joined, status, left, i + 1, f"{k}-{i + 1:05d}", "2025-07-01 00:00+00", "2025-07-01 00:00+00")
+                       joined, status, left, i + 1, f"{k}-{i + 1:05d}", "2025-07-01 00:00+00", "2025-07-01 00:00+00",
+                       "WNI", "", "", "", False, "", "")
 
     copy("members_member", ["id", "nik", "name", "sex", "birth_date", "kelurahan_id", "household_id", "is_head_of_household",
-                            "joined_on", "status", "left_on", "member_seq", "member_number", "created_at", "updated_at"], member_rows())
+                            "joined_on", "status", "left_on", "member_seq", "member_number", "created_at", "updated_at",
+                            "citizenship", "domicile_address", "domicile_rt", "domicile_rw", "is_married", "ktp_address", "phone"],
+         member_rows())
     print(f"  members: {time.perf_counter() - started:.0f} s", flush=True)
     with connection.cursor() as c:
         c.execute("CREATE INDEX IF NOT EXISTS members_member_name_upper_trgm ON members_member USING gin (UPPER(name) gin_trgm_ops)")
@@ -180,7 +185,7 @@ def generate(n_kelurahan, n_households, n_members, today):
             c.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT COALESCE(MAX(id), 1) FROM {table}))")
         c.execute("ANALYZE")
     start = time.perf_counter()
-    counters.write(counters.live())
+    counters.rebuild()  # member figures, current household counts, KK terwakili history
     print(f"  counters filled in {time.perf_counter() - start:.1f} s; total {time.perf_counter() - started:.0f} s", flush=True)
 
 
@@ -228,7 +233,12 @@ def standalone():
             lambda: everywhere.rollup(national, "kecamatan__kabupaten_kota__provinsi"), runs=5)))
         results.append(("national roll-up with KK gained in 7 days (`province_rollup`)", *timed(
             lambda: province_rollup(everywhere, national, today, by="kecamatan__kabupaten_kota__provinsi", names=Provinsi), runs=5)))
-    results.append(("live recount of every kelurahan (`recount`)", *timed(lambda: counters.differences(), runs=3)))
+    busiest = Member.objects.order_by().values("kelurahan_id").annotate(n=Count("pk")).order_by("-n").first()
+    results.append((f"`counters.refresh` of one kelurahan ({busiest['n']:,} members): what each member write adds", *timed(
+        lambda: counters.refresh([busiest["kelurahan_id"]]))))
+    results.append(("live recount of every kelurahan (`recount`): member figures", *timed(lambda: counters.differences(), runs=3)))
+    results.append(("`recount`: current household counts", *timed(lambda: counters.household_count_differences(), runs=3)))
+    results.append(("`recount`: KK terwakili history", *timed(lambda: counters.history_differences(), runs=3)))
     print(f"\n| dashboard, {MODE} ({n_kel:,} kelurahan, {n_kk:,} KK, {n_members:,} members) | median ms | queries |\n|---|---:|---:|")
     for name, ms, n in results:
         print(f"| {name} | {ms:.1f} | {n} |")

@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from kelurahan import counters
 from kelurahan.models import HouseholdCount, Kelurahan, normalise_name
 from members.identity import (
     check_nik,
@@ -1040,6 +1041,23 @@ class HouseholdCountImport(BaseImport):
 
     def stamps(self, now, *, new):
         return {"created_at": now} if new else {}
+
+    def kelurahan_of(self, batch):
+        """The kelurahan whose household counts `batch` created or changed."""
+        rows = Q(pk__in=ImportRowChange.objects.filter(batch=batch).values("object_id"))
+        for ranges in _in_ranges("pk", batch.created_ids):
+            rows |= ranges
+        return set(HouseholdCount.objects.filter(rows).order_by().values_list("kelurahan_id", flat=True).distinct())
+
+    def write(self, plan, batch):
+        super().write(plan, batch)
+        counters.refresh_household_counts(self.kelurahan_of(batch))  # the current count, in this transaction
+
+    def prepare_undo(self, batch, changes):
+        self.undone_kelurahan = self.kelurahan_of(batch)
+
+    def finish_undo(self, batch):
+        counters.refresh_household_counts(self.undone_kelurahan)
 
 
 IMPORTS = {cls.kind: cls for cls in (HouseholdImport, HouseholdCountImport)}

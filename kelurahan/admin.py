@@ -4,12 +4,14 @@ from django.contrib.admin.widgets import FilteredSelectMultiple
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group, User
+from django.db import transaction
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
 from audit.models import AuditEvent, record
 
+from . import counters
 from .grants import (
     editable_groups,
     grantable_groups,
@@ -99,6 +101,14 @@ class HouseholdCountAdmin(ImportLinkAdmin):
     autocomplete_fields = ["kelurahan"]
     date_hierarchy = "as_of"
     readonly_fields = ["created_at"]
+
+    def delete_queryset(self, request, queryset):
+        """The bulk delete keeps each kelurahan's current count (`HouseholdCount.delete` does
+        for one row)."""
+        with transaction.atomic():
+            kelurahan_ids = set(queryset.values_list("kelurahan_id", flat=True))
+            super().delete_queryset(request, queryset)
+            counters.refresh_household_counts(kelurahan_ids)
 
 
 # --- Accounts: staff grant only what they hold (kelurahan/grants.py) ------------------------

@@ -1,11 +1,18 @@
 """How the dashboard counts members: the stored counters, the live recount they must equal, and
 KK terwakili on any past date from join and leave dates.
 
-- `refresh(ids)` recomputes the counters of those kelurahan (cheap: one kelurahan's members,
-  through the member table's kelurahan index) and must run in the transaction that changed
-  their members: members/services.py and the member admin call it.
-- `live()` counts from the member table; `manage.py recount` compares the two.
-- `history()` and `gained()` read join/leave dates, so a past date is always right.
+- `refresh(ids)` recomputes the member counters of those kelurahan and their KK terwakili
+  history (`RepresentedDay`, one row per day on which it changed), cheap (one kelurahan's
+  members, through the member table's kelurahan index), and must run in the transaction that
+  changed their members: members/services.py, imports/members.py and the member admin call it.
+- `refresh_household_counts(ids)` copies the latest `HouseholdCount` of those kelurahan onto
+  their counter row, in the transaction that wrote household counts: `HouseholdCount.save()` /
+  `delete()`, the household count import and its undo, the admin's bulk delete call it.
+- `live()`, `live_household_counts()` and `live_history()` compute the same from the source
+  tables; `manage.py recount` compares (`differences`, `household_count_differences`,
+  `history_differences`) and `--fix` corrects.
+- `history()` and `gained()` read the history rows: KK terwakili on a date is the sum of the
+  changes up to it, so a past date is right as long as the rows are.
 
 A member counts for the cooperative they joined (`Member.kelurahan`), whatever kelurahan their
 KK is registered in; KK terwakili are the distinct KK of the active members (status `aktif`).
@@ -14,10 +21,10 @@ KK is registered in; KK terwakili are the distinct KK of the active members (sta
 from collections import defaultdict
 from datetime import timedelta
 
-from django.db import transaction
-from django.db.models import Count, Q
+from django.db import connection, transaction
+from django.db.models import Count, Q, QuerySet, Sum
 
-from .models import Kelurahan, KelurahanCounter
+from .models import HouseholdCount, Kelurahan, KelurahanCounter, RepresentedDay
 
 ACTIVE = "aktif"
 
@@ -50,38 +57,114 @@ def stored(kelurahan=None):
     return result
 
 
-def refresh(kelurahan_ids):
-    """Recompute the counters of `kelurahan_ids` from their members, in the caller's transaction.
-
-    The kelurahan rows are locked first (in id order, so two writers never deadlock): a
-    concurrent change to the same kelurahan waits, then recounts with ours included.
-    """
+def _lock(kelurahan_ids):
+    """Lock the kelurahan rows (in id order, so two writers never deadlock): a concurrent
+    change to the same kelurahan waits, then recounts with ours included. Returns the ids."""
     ids = sorted({pk for pk in kelurahan_ids if pk is not None})
-    if not ids:
-        return
-    with transaction.atomic():
+    if ids:
         list(Kelurahan.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list("pk", flat=True))
-        write(live(ids))
+    return ids
+
+
+def refresh(kelurahan_ids):
+    """Recompute the member counters and KK terwakili history of `kelurahan_ids` from their
+    members, in the caller's transaction (under the kelurahan rows' lock)."""
+    with transaction.atomic():
+        ids = _lock(kelurahan_ids)
+        if ids:
+            write(live(ids))
+            write_history(ids)
+
+
+def rebuild():
+    """Recompute every kelurahan's counters, current household count and history from the
+    source tables, in bulk (a few aggregate queries, upserts, one INSERT … SELECT): for data
+    written around the services, as bench/dashboard.py's COPY. Lock first if others write."""
+    write(live())
+    write_household_counts(live_household_counts())
+    write_history()
+
+
+def _chunks(ids, size=5000):
+    ids = list(ids)
+    for start in range(0, len(ids), size):
+        yield ids[start:start + size]
+
+
+def _store(values, fields, others):
+    """Insert or update counter rows: `values` ({kelurahan id: tuple of `fields`}); a row not
+    there yet gets its other fields from `others(ids)` ({id: (member figures, household count)})."""
+    existing = set()
+    for chunk in _chunks(values):
+        existing |= set(KelurahanCounter.objects.filter(pk__in=chunk).values_list("pk", flat=True))
+    missing = others([pk for pk in values if pk not in existing]) if len(existing) < len(values) else {}
+    rows = []
+    for pk, own in values.items():
+        row = KelurahanCounter(kelurahan_id=pk)
+        for name, value in zip(KelurahanCounter.FIGURES + KelurahanCounter.HOUSEHOLD_COUNT, missing.get(pk, ())):
+            setattr(row, name, value)
+        for name, value in zip(fields, own):
+            setattr(row, name, value)
+        rows.append(row)
+    KelurahanCounter.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["kelurahan"], update_fields=[*fields, "updated_at"], batch_size=2000,
+    )
 
 
 def write(figures):
     """Store `figures` ({kelurahan id: (kk, heads, active)}) as counters (insert or update)."""
-    KelurahanCounter.objects.bulk_create(
-        [
-            KelurahanCounter(kelurahan_id=pk, kk_terwakili=kk, anggota_kepala_keluarga=heads, anggota_aktif=aktif)
-            for pk, (kk, heads, aktif) in figures.items()
-        ],
-        update_conflicts=True,
-        unique_fields=["kelurahan"],
-        update_fields=[*KelurahanCounter.FIGURES, "updated_at"],
-        batch_size=2000,
-    )
+    _store(figures, KelurahanCounter.FIGURES, lambda ids: {pk: (0, 0, 0, *c) for pk, c in live_household_counts(ids).items()})
 
 
 def differences(kelurahan=None):
     """[(kelurahan id, stored, live)] where the counters differ from a live recount."""
     now, kept = live(kelurahan), stored(kelurahan)
     return [(pk, kept.get(pk, (0, 0, 0)), figures) for pk, figures in sorted(now.items()) if kept.get(pk, (0, 0, 0)) != figures]
+
+
+# --- The current household count ----------------------------------------------------------------
+
+NO_COUNT = (None, None, "")
+
+
+def live_household_counts(kelurahan=None):
+    """{kelurahan id: (count, as_of, source)} of the latest `HouseholdCount` of each kelurahan
+    of `kelurahan` (ids or queryset; all when None), NO_COUNT for those without one."""
+    queryset = Kelurahan.objects.all() if kelurahan is None else Kelurahan.objects.filter(pk__in=kelurahan)
+    result = {pk: NO_COUNT for pk in queryset.values_list("pk", flat=True)}
+    counts = HouseholdCount.objects.order_by("kelurahan_id", "as_of", "pk")
+    if kelurahan is not None:
+        counts = counts.filter(kelurahan__in=kelurahan)
+    for pk, count, as_of, source in counts.values_list("kelurahan_id", "count", "as_of", "source").iterator(chunk_size=10_000):
+        result[pk] = (count, as_of, source)  # the latest comes last
+    return result
+
+
+def stored_household_counts(kelurahan=None):
+    """{kelurahan id: (count, as_of, source)} as the counter rows hold them."""
+    queryset = Kelurahan.objects.all() if kelurahan is None else Kelurahan.objects.filter(pk__in=kelurahan)
+    rows = queryset.values_list("pk", *(f"counter__{f}" for f in KelurahanCounter.HOUSEHOLD_COUNT))
+    return {pk: NO_COUNT if count is None and not source else (count, as_of, source or "") for pk, count, as_of, source in rows}
+
+
+def refresh_household_counts(kelurahan_ids):
+    """Copy the latest household count of `kelurahan_ids` onto their counter rows, in the
+    caller's transaction (under the kelurahan rows' lock, as `refresh`)."""
+    with transaction.atomic():
+        ids = _lock(kelurahan_ids)
+        if ids:
+            write_household_counts(live_household_counts(ids))
+
+
+def write_household_counts(counts):
+    """Store `counts` ({kelurahan id: (count, as_of, source)}) on the counter rows."""
+    _store(counts, KelurahanCounter.HOUSEHOLD_COUNT, lambda ids: {pk: (*f, *NO_COUNT) for pk, f in live(ids).items()})
+
+
+def household_count_differences(kelurahan=None):
+    """[(kelurahan id, stored, live)] where a counter row's household count is not the latest."""
+    now, kept = live_household_counts(kelurahan), stored_household_counts(kelurahan)
+    return [(pk, kept.get(pk, NO_COUNT), count) for pk, count in sorted(now.items()) if kept.get(pk, NO_COUNT) != count]
 
 
 # --- History from join and leave dates ---------------------------------------------------------
@@ -119,14 +202,125 @@ def _represented(members, dates, by):
     return result
 
 
-def history(kelurahan, dates, by="pk"):
-    """{kelurahan id: [KK terwakili on each date]} for `kelurahan` (queryset or ids); with `by`
-    (e.g. `kecamatan__kabupaten_kota`) summed per that key instead."""
+def live_history(kelurahan, dates, by="pk"):
+    """{kelurahan id: [KK terwakili on each date]} for `kelurahan` (queryset or ids), counted
+    from the members' join and leave dates; with `by` (e.g. `kecamatan__kabupaten_kota`)
+    summed per that key instead. What the history rows must give (`history`)."""
     return _represented(_memberships(kelurahan), list(dates), by)
 
 
+# --- The stored history: one row per kelurahan and day on which KK terwakili changed ----------
+
+def _history_select(kelurahan_ids=None):
+    """SQL (and params) selecting (kelurahan_id, day, kk_terwakili, change) computed from the
+    members, for `kelurahan_ids` (all when None); portable (PostgreSQL and SQLite).
+
+    The members `_memberships` reads (active, or left with a date; with a KK) each add +1 to
+    their KK on the day they joined and -1 on the day they left (the leaving day no longer
+    counts); a KK is represented at the end of a day when its running sum is above 0. A member
+    who left on or before joining never counts (as in `_represented`), so is left out. The
+    KK's 0/1 changes are summed per kelurahan and day; days with no net change are dropped."""
+    member = connection.ops.quote_name(_members()._meta.db_table)
+    where = (
+        "(status = %s OR left_on IS NOT NULL) AND household_id IS NOT NULL"
+        " AND (left_on IS NULL OR left_on > joined_on)"
+    )
+    params = [ACTIVE]
+    if kelurahan_ids is not None:
+        ids = list(kelurahan_ids)
+        where += f" AND kelurahan_id IN ({', '.join(['%s'] * len(ids))})"
+        params += ids
+    sql = f"""
+        WITH events AS (
+            SELECT kelurahan_id AS k, household_id AS h, joined_on AS d, 1 AS e FROM {member} WHERE {where}
+            UNION ALL
+            SELECT kelurahan_id, household_id, left_on, -1 FROM {member} WHERE {where} AND left_on IS NOT NULL
+        ),
+        per_day AS (SELECT k, h, d, SUM(e) AS e FROM events GROUP BY k, h, d),
+        running AS (
+            SELECT k, h, d, CASE WHEN SUM(e) OVER (PARTITION BY k, h ORDER BY d) > 0 THEN 1 ELSE 0 END AS r FROM per_day
+        ),
+        changes AS (
+            SELECT k, d, r - COALESCE(LAG(r) OVER (PARTITION BY k, h ORDER BY d), 0) AS c FROM running
+        ),
+        net AS (SELECT k, d, SUM(c) AS c FROM changes GROUP BY k, d HAVING SUM(c) <> 0)
+        SELECT k, d, SUM(c) OVER (PARTITION BY k ORDER BY d) AS v, c FROM net
+    """
+    return sql, params + params
+
+
+def write_history(kelurahan_ids=None):
+    """Rewrite the history rows of `kelurahan_ids` (all when None) from their members: one
+    DELETE and one INSERT … SELECT, in the caller's transaction."""
+    table = connection.ops.quote_name(RepresentedDay._meta.db_table)
+    with connection.cursor() as cursor:
+        for chunk in ([None] if kelurahan_ids is None else _chunks(kelurahan_ids, 2000)):
+            if chunk is None:
+                cursor.execute(f"DELETE FROM {table}")
+            else:
+                cursor.execute(f"DELETE FROM {table} WHERE kelurahan_id IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            select, params = _history_select(chunk)
+            cursor.execute(f"INSERT INTO {table} (kelurahan_id, day, kk_terwakili, change) {select}", params)
+
+
+def history_differences(kelurahan_ids=None):
+    """Ids of the kelurahan whose history rows differ from those computed from the members now
+    (a row missing, extra or with another value): one query."""
+    table = connection.ops.quote_name(RepresentedDay._meta.db_table)
+    select, params = _history_select(kelurahan_ids)
+    stored = f"SELECT kelurahan_id, day, kk_terwakili, change FROM {table}"
+    stored_params = []
+    if kelurahan_ids is not None:
+        ids = list(kelurahan_ids)
+        stored += f" WHERE kelurahan_id IN ({', '.join(['%s'] * len(ids))})"
+        stored_params = ids
+    sql = f"""
+        WITH computed AS ({select}), kept AS ({stored})
+        SELECT k FROM (SELECT * FROM computed EXCEPT SELECT * FROM kept) a
+        UNION
+        SELECT kelurahan_id FROM (SELECT * FROM kept EXCEPT SELECT * FROM computed) b
+        ORDER BY 1
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params + stored_params)
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _days(kelurahan):
+    """History rows of `kelurahan` (queryset or ids; an unfiltered queryset: every row, without
+    a semi-join to the 84,000 kelurahan)."""
+    days = RepresentedDay.objects.order_by()
+    if isinstance(kelurahan, QuerySet) and kelurahan.model is Kelurahan and not kelurahan.query.where:
+        return days
+    return days.filter(kelurahan__in=kelurahan)
+
+
+def history(kelurahan, dates, by="pk"):
+    """{kelurahan id: [KK terwakili on each date]} for `kelurahan` (queryset or ids), from the
+    history rows (the sum of the changes up to each date); with `by` (e.g.
+    `kecamatan__kabupaten_kota`) summed per that key instead. One query."""
+    dates = list(dates)
+    group = "kelurahan_id" if by == "pk" else f"kelurahan__{by}"
+    on = {f"d{i}": Sum("change", filter=Q(day__lte=day)) for i, day in enumerate(dates)}
+    result = defaultdict(lambda: [0] * len(dates))
+    if not dates:
+        return result
+    for row in _days(kelurahan).filter(day__lte=max(dates)).values(group).annotate(**on):
+        result[row[group]] = [row[f"d{i}"] or 0 for i in range(len(dates))]
+    return result
+
+
 def gained(kelurahan, today, days=7, by="pk"):
-    """{kelurahan id: KK terwakili on `today` minus `days` days before}, from join/leave dates.
+    """{kelurahan id (or `by` key): KK terwakili on `today` minus `days` days before}, nonzero
+    only: the sum of the history's changes in that window (index on the day), one query."""
+    since = today - timedelta(days=days)
+    group = "kelurahan_id" if by == "pk" else f"kelurahan__{by}"
+    rows = _days(kelurahan).filter(day__gt=since, day__lte=today).values(group).annotate(gain=Sum("change"))
+    return {row[group]: row["gain"] for row in rows if row["gain"]}
+
+
+def live_gained(kelurahan, today, days=7, by="pk"):
+    """`gained` counted from the members' join and leave dates: what the history must give.
 
     Only KK with a member who joined or left in that window can have changed, so only their
     members are read (the join and leave date indexes find them): one query.

@@ -11,10 +11,10 @@ import unicodedata
 from datetime import date, timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
-from django.db import models
-from django.db.models import BooleanField, Case, Count, Exists, F, Sum, OuterRef, Q, Subquery, Value, When
+from django.db import connection, models, transaction
+from django.db.models import BooleanField, Case, Count, Exists, F, OuterRef, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -135,19 +135,16 @@ class KelurahanQuerySet(models.QuerySet):
     def for_dashboard(self, campaign=None):
         """Kelurahan with the figures of the progress dashboard (`kelurahan:dashboard`).
 
-        One query: the latest household count (value, date, source) by subquery, the member
-        figures from the counters kept by `kelurahan.counters.refresh` (0 when a kelurahan has
-        no counter row yet), and whether `campaign` applies to the kelurahan (`in_campaign`).
+        One query: the current household count (value, date, source) and the member figures
+        from the counters kept by `kelurahan.counters` (None / 0 when a kelurahan has no
+        counter row yet), and whether `campaign` applies to the kelurahan (`in_campaign`).
         """
-        latest = HouseholdCount.objects.filter(kelurahan=OuterRef("pk")).order_by(
-            "-as_of", "-pk"
-        )
         return (
             self.select_related("kecamatan__kabupaten_kota")
             .annotate(
-                jumlah_kk=Subquery(latest.values("count")[:1]),
-                per_tanggal=Subquery(latest.values("as_of")[:1]),
-                sumber=Subquery(latest.values("source")[:1]),
+                jumlah_kk=F("counter__jumlah_kk"),
+                per_tanggal=F("counter__kk_per_tanggal"),
+                sumber=F("counter__kk_sumber"),
                 kk_terwakili=Coalesce(F("counter__kk_terwakili"), 0),
                 anggota_kepala_keluarga=Coalesce(F("counter__anggota_kepala_keluarga"), 0),
                 anggota_aktif=Coalesce(F("counter__anggota_aktif"), 0),
@@ -156,46 +153,56 @@ class KelurahanQuerySet(models.QuerySet):
             .order_by("kecamatan__kode", "kode")
         )
 
-    def rollup(self, campaign, by):
+    def rollup(self, campaign, by, today=None, days=7):
         """The dashboard's figures summed per `by` (e.g. `kecamatan__kabupaten_kota`): the
-        province page (`kelurahan:dashboard_rollup`) and the national roll-up. Two queries, each
-        reading every row once: the latest household counts with the targets (rounded up per
-        kelurahan, as `target_for` does), and the kelurahan with their counters.
+        province page (`kelurahan:dashboard_rollup`) and the national roll-up. One query,
+        reading each kelurahan once with its counter row (current household count, member
+        figures) and, with `today`, the KK gained in the last `days` days (the sum of the
+        `RepresentedDay` changes in that window, summed per kelurahan first); targets are
+        rounded up per kelurahan, as `target_for` does.
 
         Returns {key: {jumlah_kk, target, without_count, in_campaign, kk_terwakili,
-        anggota_kepala_keluarga, anggota_aktif}}; `target` is None where no kelurahan is in
-        the campaign."""
+        anggota_kepala_keluarga, anggota_aktif, gained_7d}}; `target` is None where no
+        kelurahan is in the campaign."""
         percent = campaign.percent if campaign else 0
-        # the latest count of each kelurahan: none later for the same kelurahan (an anti-join,
-        # which the planner estimates well, unlike a correlated "= (SELECT … LIMIT 1)")
-        later = HouseholdCount.objects.filter(kelurahan=OuterRef("kelurahan"), as_of__gt=OuterRef("as_of"))
-        in_campaign = campaign.kelurahan_q("kelurahan__") if campaign else Q(pk__in=[])
-        counts = (
-            HouseholdCount.objects.filter(~Exists(later), kelurahan__in=self.values("pk"))
-            .order_by()
-            .values(f"kelurahan__{by}")
-            .annotate(
-                jumlah_kk=Sum("count"),
-                with_count=Count("pk"),
-                target=Sum(Case(When(in_campaign, then=(F("count") * percent + 99) / 100), default=None)),
-            )
-        )
+        # one row per kelurahan (the ORM writes the joins and `self`'s filters) ...
+        everywhere = not self.query.where  # the national roll-up: the campaign's list hashed once
+        kelurahan = self.order_by().annotate(
+            r_pk=F("pk"), r_key=F(by), r_in=_in_campaign(campaign, every=everywhere),
+            r_kk=F("counter__jumlah_kk"), r_terwakili=F("counter__kk_terwakili"),
+            r_heads=F("counter__anggota_kepala_keluarga"), r_aktif=F("counter__anggota_aktif"),
+        ).values("r_pk", "r_key", "r_in", "r_kk", "r_terwakili", "r_heads", "r_aktif")
+        try:
+            inner, params = kelurahan.query.sql_with_params()
+        except EmptyResultSet:  # e.g. `.none()`
+            return {}
+        history = RepresentedDay.objects.order_by()
+        if not everywhere:  # only these kelurahan's rows (all: no semi-join needed)
+            history = history.filter(kelurahan__in=self.values("pk"))
+        if today is None:
+            history = history.filter(day__isnull=True)  # none: no gain asked for
+        else:
+            history = history.filter(day__gt=today - timedelta(days=days), day__lte=today)
+        gain, gain_params = history.values("kelurahan_id").annotate(gain=Sum("change")).values("kelurahan_id", "gain").query.sql_with_params()
+        # ... and their sums, with the gain joined per kelurahan (not per history row)
+        sql = f"""
+            WITH gain AS ({gain})
+            SELECT k.r_key, COUNT(*), SUM(CASE WHEN k.r_in THEN 1 ELSE 0 END),
+                   SUM(k.r_kk), COUNT(k.r_kk), SUM(CASE WHEN k.r_in THEN (k.r_kk * %s + 99) / 100 END),
+                   COALESCE(SUM(k.r_terwakili), 0), COALESCE(SUM(k.r_heads), 0), COALESCE(SUM(k.r_aktif), 0),
+                   COALESCE(SUM(gain.gain), 0)
+            FROM ({inner}) k LEFT JOIN gain ON gain.kelurahan_id = k.r_pk
+            GROUP BY k.r_key
+        """
         result = {}
-        rows = self.order_by().values(by).annotate(
-            kelurahan=Count("pk"),
-            in_campaign=Count("pk", filter=campaign.kelurahan_q() if campaign else Q(pk__in=[])),
-            kk_terwakili=Coalesce(Sum("counter__kk_terwakili"), 0),
-            anggota_kepala_keluarga=Coalesce(Sum("counter__anggota_kepala_keluarga"), 0),
-            anggota_aktif=Coalesce(Sum("counter__anggota_aktif"), 0),
-        )
-        for row in rows:
-            result[row[by]] = {**row, "jumlah_kk": None, "target": 0 if row["in_campaign"] else None, "without_count": row["kelurahan"]}
-        for row in counts:
-            figures = result[row[f"kelurahan__{by}"]]
-            figures["jumlah_kk"] = row["jumlah_kk"]
-            figures["without_count"] -= row["with_count"]
-            if figures["in_campaign"]:
-                figures["target"] = row["target"] or 0
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [*gain_params, percent, *params])
+            for key, n, in_campaign, jumlah_kk, with_count, target, terwakili, heads, aktif, gained in cursor.fetchall():
+                result[key] = {
+                    by: key, "kelurahan": n, "in_campaign": in_campaign, "jumlah_kk": jumlah_kk,
+                    "target": (target or 0) if in_campaign else None, "without_count": n - with_count,
+                    "kk_terwakili": terwakili, "anggota_kepala_keluarga": heads, "anggota_aktif": aktif, "gained_7d": gained,
+                }
         return dict(sorted(result.items()))
 
     def matching(self, text):
@@ -306,12 +313,31 @@ class HouseholdCount(models.Model):
     def __str__(self):
         return f"{self.kelurahan}: {self.count} KK ({self.as_of:%Y-%m-%d})"
 
+    def save(self, *args, **kwargs):
+        """Saved with the kelurahan's current household count (`KelurahanCounter.jumlah_kk`),
+        of the kelurahan it had before too when the row is moved."""
+        from . import counters
 
-def _in_campaign(campaign):
-    """An annotation: True where `campaign` applies to the kelurahan (False without one)."""
+        with transaction.atomic():
+            before = HouseholdCount.objects.filter(pk=self.pk).values_list("kelurahan_id", flat=True).first() if self.pk else None
+            super().save(*args, **kwargs)
+            counters.refresh_household_counts([before, self.kelurahan_id])
+
+    def delete(self, *args, **kwargs):
+        from . import counters
+
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            counters.refresh_household_counts([self.kelurahan_id])
+        return result
+
+
+def _in_campaign(campaign, every=False):
+    """An annotation: True where `campaign` applies to the kelurahan (False without one);
+    `every`: see `Campaign.kelurahan_q`."""
     if campaign is None:
         return Value(False, output_field=BooleanField())
-    return Case(When(campaign.kelurahan_q(), then=Value(True)), default=Value(False), output_field=BooleanField())
+    return Case(When(campaign.kelurahan_q(every=every), then=Value(True)), default=Value(False), output_field=BooleanField())
 
 
 class CampaignQuerySet(models.QuerySet):
@@ -397,13 +423,22 @@ class Campaign(models.Model):
         if self.starts_on and self.deadline and self.deadline <= self.starts_on:
             raise ValidationError({"deadline": _("The deadline must be after the start date.")})
 
-    def kelurahan_q(self, prefix=""):
+    def kelurahan_q(self, prefix="", every=False):
         """A filter on Kelurahan (or, with `prefix="kelurahan__"`, on a model pointing to one):
-        the kelurahan this campaign applies to."""
-        listed = Exists(Campaign.kelurahan.through.objects.filter(campaign_id=self.pk, kelurahan_id=OuterRef(f"{prefix}pk")))
+        the kelurahan this campaign applies to.
+
+        The listed kelurahan are found by an EXISTS per row (an index probe: best for a city's
+        rows), or with `every` (a roll-up over thousands of kelurahan) by `IN (SELECT …)`,
+        which PostgreSQL hashes once (an EXISTS run per row over 84,000 kelurahan also made
+        the plan costly enough to switch JIT on: +0.4 s)."""
+        listed = Campaign.kelurahan.through.objects.filter(campaign_id=self.pk)
+        if every:
+            listed = Q(**{f"{prefix}pk__in": listed.values("kelurahan_id")})
+        else:
+            listed = Q(Exists(listed.filter(kelurahan_id=OuterRef(f"{prefix}pk"))))
         if self.wilayah_kode:
-            return Q(**{f"{prefix}kode__startswith": self.wilayah_kode + "."}) | Q(listed)
-        return Q(listed)
+            return Q(**{f"{prefix}kode__startswith": self.wilayah_kode + "."}) | listed
+        return listed
 
     def expected(self, target, today):
         """KK terwakili expected by `today` on the straight line from 0 at `starts_on` to
@@ -424,9 +459,15 @@ class KelurahanCounter(models.Model):
     kk_terwakili = models.PositiveIntegerField(_("KK represented"), default=0)
     anggota_kepala_keluarga = models.PositiveIntegerField(_("heads of household"), default=0)
     anggota_aktif = models.PositiveIntegerField(_("active members"), default=0)
+    # The current household count (the latest `HouseholdCount` by `as_of`), kept by
+    # `counters.refresh_household_counts` in the transaction that writes household counts.
+    jumlah_kk = models.PositiveIntegerField(_("number of households (KK)"), null=True, blank=True)
+    kk_per_tanggal = models.DateField(_("as of"), null=True, blank=True)
+    kk_sumber = models.CharField(_("source"), max_length=200, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     FIGURES = ("kk_terwakili", "anggota_kepala_keluarga", "anggota_aktif")
+    HOUSEHOLD_COUNT = ("jumlah_kk", "kk_per_tanggal", "kk_sumber")
 
     class Meta:
         verbose_name = _("member counter")
@@ -434,6 +475,34 @@ class KelurahanCounter(models.Model):
 
     def __str__(self):
         return f"{self.kelurahan_id}: {self.kk_terwakili}/{self.anggota_kepala_keluarga}/{self.anggota_aktif}"
+
+
+class RepresentedDay(models.Model):
+    """KK terwakili of one kelurahan at the end of a day on which it changed, computed from the
+    join and leave dates of its members (`counters.refresh` rewrites a kelurahan's rows in the
+    transaction that changes its members, so back-dated changes are exact too).
+
+    KK terwakili on a date D is the row with the latest `day` <= D (0 before the first), which
+    is also the sum of `change` up to D: the 7-day gain sums `change` over the last 7 days."""
+
+    kelurahan = models.ForeignKey(
+        Kelurahan, on_delete=models.CASCADE, related_name="represented_days", verbose_name=_("kelurahan")
+    )
+    day = models.DateField(_("day"))
+    kk_terwakili = models.PositiveIntegerField(_("KK represented"))
+    change = models.IntegerField(_("change"))
+
+    class Meta:
+        verbose_name = _("KK represented on a day")
+        verbose_name_plural = _("KK represented by day")
+        constraints = [
+            models.UniqueConstraint(fields=["kelurahan", "day"], name="kelurahan_representedday_one_per_day"),
+        ]
+        # the 7-day gain reads the last days' rows from the index alone (PostgreSQL)
+        indexes = [models.Index(fields=["day"], include=["kelurahan", "change"], name="kelurahan_representedday_day")]
+
+    def __str__(self):
+        return f"{self.kelurahan_id} {self.day:%Y-%m-%d}: {self.kk_terwakili} ({self.change:+d})"
 
 
 class Status:

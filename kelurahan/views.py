@@ -159,16 +159,16 @@ def dashboard_rollup(request):
 
 def province_rollup(kelurahan, campaign, today, by="kecamatan__kabupaten_kota", names=KabupatenKota):
     """[(region, Progress)] per `by` (kabupaten/kota; or province, with `names=Provinsi`) and
-    their sum: four queries (two of sums, region names, KK gained in 7 days)."""
-    sums = kelurahan.rollup(campaign, by)
+    their sum: two queries (the sums over the counters with the KK gained in 7 days from the
+    history rows, region names)."""
+    sums = kelurahan.rollup(campaign, by, today)
     names = names.objects.in_bulk(list(sums))
-    gained = counters.gained(kelurahan, today, by=by)
     rows = []
     for key, s in sums.items():
         progress = Progress(
             jumlah_kk=s["jumlah_kk"], target=s["target"], kk_terwakili=s["kk_terwakili"],
             anggota_kepala_keluarga=s["anggota_kepala_keluarga"], anggota_aktif=s["anggota_aktif"],
-            campaign=campaign if s["in_campaign"] else None, today=today, gained_7d=gained.get(key, 0),
+            campaign=campaign if s["in_campaign"] else None, today=today, gained_7d=s["gained_7d"],
         )
         progress.without_count = s["without_count"]
         rows.append((names[key], progress))

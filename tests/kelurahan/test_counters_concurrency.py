@@ -26,6 +26,7 @@ def test_registrations_and_leavings_at_once_keep_the_counters_exact(kelurahan_a)
     )
     assert all(isinstance(r, Member) for r in results), results
     assert counters.differences() == []
+    assert counters.history_differences() == []  # the KK terwakili history too
     assert counters.stored([kelurahan_a.pk])[kelurahan_a.pk] == (3, 0, 3)
 
 

@@ -1,4 +1,5 @@
-"""Compare the dashboard's member counters with a live recount; `--fix` corrects them."""
+"""Compare the dashboard's counters (member figures, current household count, KK terwakili
+history) with a live recount; `--fix` corrects them."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -8,25 +9,46 @@ from kelurahan.models import Kelurahan
 
 
 class Command(BaseCommand):
-    help = "Check that every kelurahan's member counters equal a live recount (--fix corrects them)."
+    help = (
+        "Check that every kelurahan's member counters, current household count and KK terwakili "
+        "history equal a live recount (--fix corrects them)."
+    )
 
     def add_arguments(self, parser):
         parser.add_argument("--fix", action="store_true", help="Write the live figures where they differ.")
 
     def handle(self, *args, fix=False, **options):
         with transaction.atomic():
-            if fix:  # nobody changes members while we recount and write
+            if fix:  # nobody changes members or counts while we recount and write
                 list(Kelurahan.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
             wrong = counters.differences()
-            codes = dict(Kelurahan.objects.filter(pk__in=[pk for pk, _s, _l in wrong]).values_list("pk", "kode"))
+            wrong_counts = counters.household_count_differences()
+            wrong_history = counters.history_differences()
+            codes = dict(Kelurahan.objects.filter(
+                pk__in={pk for pk, _s, _l in wrong + wrong_counts} | set(wrong_history)).values_list("pk", "kode"))
             for pk, kept, live in wrong:
                 self.stdout.write(f"{codes[pk]}: counters {kept}, recount {live} (KK terwakili, kepala keluarga, aktif)")
-            if wrong and fix:
-                counters.write({pk: live for pk, _kept, live in wrong})
+            for pk, kept, live in wrong_counts:
+                self.stdout.write(f"{codes[pk]}: household count {_count(kept)}, latest {_count(live)}")
+            for pk in wrong_history:
+                self.stdout.write(f"{codes[pk]}: KK terwakili history differs from the join and leave dates")
+            if fix:
+                if wrong:
+                    counters.write({pk: live for pk, _kept, live in wrong})
+                if wrong_counts:
+                    counters.write_household_counts({pk: live for pk, _kept, live in wrong_counts})
+                if wrong_history:
+                    counters.write_history(wrong_history)
         total = Kelurahan.objects.count()
-        if not wrong:
+        differing = len({pk for pk, _s, _l in wrong + wrong_counts} | set(wrong_history))
+        if not differing:
             self.stdout.write(f"{total} kelurahan: counters equal the recount.")
         elif fix:
-            self.stdout.write(f"{len(wrong)} of {total} kelurahan corrected.")
+            self.stdout.write(f"{differing} of {total} kelurahan corrected.")
         else:
-            raise CommandError(f"{len(wrong)} of {total} kelurahan differ; run with --fix to correct them.")
+            raise CommandError(f"{differing} of {total} kelurahan differ; run with --fix to correct them.")
+
+
+def _count(figures):
+    count, as_of, source = figures
+    return "none" if count is None else f"{count} ({as_of:%Y-%m-%d}, {source or '-'})"
