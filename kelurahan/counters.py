@@ -22,11 +22,12 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.db import connection, transaction
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
 from .models import HouseholdCount, Kelurahan, KelurahanCounter, RepresentedDay
 
 ACTIVE = "aktif"
+CALON = "calon"  # an applicant: counted nowhere until accepted
 
 
 def live(kelurahan=None):
@@ -174,13 +175,20 @@ def _members():
     return Kelurahan._meta.get_field("members").related_model
 
 
+def _status_changes():
+    return _members()._meta.get_field("status_changes").related_model
+
+
 def _memberships(kelurahan):
-    """Members of `kelurahan` (queryset or ids) who are or were members (active, or left with
-    a date; applicants and others without a membership are not), with a KK."""
+    """Members of `kelurahan` (queryset or ids) who are or were members, with a KK: active, or
+    left with a date, except an applicant (calon) who withdrew before being accepted (their
+    history has a calon entry and no aktif one); applicants and others are not."""
     if not isinstance(kelurahan, (list, tuple, set)):
         kelurahan = kelurahan.values("pk")
+    changes = _status_changes().objects.filter(member=OuterRef("pk"))
+    was_member = ~Exists(changes.filter(status=CALON)) | Exists(changes.filter(status=ACTIVE))
     return _members().objects.filter(
-        Q(status=ACTIVE) | Q(left_on__isnull=False), kelurahan__in=kelurahan, household__isnull=False
+        Q(status=ACTIVE) | (Q(left_on__isnull=False) & was_member), kelurahan__in=kelurahan, household__isnull=False
     ).order_by()
 
 
@@ -221,11 +229,16 @@ def _history_select(kelurahan_ids=None):
     who left on or before joining never counts (as in `_represented`), so is left out. The
     KK's 0/1 changes are summed per kelurahan and day; days with no net change are dropped."""
     member = connection.ops.quote_name(_members()._meta.db_table)
+    changes = connection.ops.quote_name(_status_changes()._meta.db_table)
+    was_member = (
+        f"(NOT EXISTS (SELECT 1 FROM {changes} s WHERE s.member_id = {member}.id AND s.status = %s)"
+        f" OR EXISTS (SELECT 1 FROM {changes} s WHERE s.member_id = {member}.id AND s.status = %s))"
+    )
     where = (
-        "(status = %s OR left_on IS NOT NULL) AND household_id IS NOT NULL"
+        f"(status = %s OR (left_on IS NOT NULL AND {was_member})) AND household_id IS NOT NULL"
         " AND (left_on IS NULL OR left_on > joined_on)"
     )
-    params = [ACTIVE]
+    params = [ACTIVE, CALON, ACTIVE]
     if kelurahan_ids is not None:
         ids = list(kelurahan_ids)
         where += f" AND kelurahan_id IN ({', '.join(['%s'] * len(ids))})"

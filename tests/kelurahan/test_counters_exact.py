@@ -185,3 +185,25 @@ def test_the_national_rollup_reads_the_same_figures_as_a_filtered_one(kelurahan_
     assert everywhere == Kelurahan.objects.filter(pk__in=[kelurahan_a.pk, kelurahan_b.pk]).rollup(campaign, by, TODAY)
     totals = {f: sum(row[f] or 0 for row in everywhere.values()) for f in ("kelurahan", "in_campaign", "jumlah_kk", "target", "kk_terwakili", "gained_7d")}
     assert totals == {"kelurahan": 2, "in_campaign": 1, "jumlah_kk": 18, "target": 6, "kk_terwakili": 2, "gained_7d": 1}
+
+
+def test_an_applicant_who_withdrew_never_counts_in_the_history(kelurahan_a):
+    """A calon who leaves before being accepted was never a member: no KK terwakili on any day."""
+    from datetime import date
+
+    from kelurahan import counters
+    from members.services import record_leaving, register_member
+    from tests.factories import make_nik, make_no_kk
+
+    applicant = register_member(kelurahan=kelurahan_a, nik=make_nik(71), name="Calon", joined_on=date(2025, 9, 1),
+                                no_kk=make_no_kk(71), status="calon")
+    record_leaving(member=applicant, status="keluar", left_on=date(2025, 9, 20), reason="mundur")
+    accepted = register_member(kelurahan=kelurahan_a, nik=make_nik(72), name="Diterima", joined_on=date(2025, 9, 1),
+                               no_kk=make_no_kk(72), status="calon")
+    from members.services import accept_member
+
+    accept_member(member=accepted, accepted_on=date(2025, 9, 5))
+    record_leaving(member=accepted, status="keluar", left_on=date(2025, 9, 20))
+    dates = [date(2025, 9, 2), date(2025, 9, 10), date(2025, 9, 25)]
+    assert counters.history([kelurahan_a.pk], dates)[kelurahan_a.pk] == [0, 1, 0]
+    assert counters.live_history([kelurahan_a.pk], dates)[kelurahan_a.pk] == [0, 1, 0]
