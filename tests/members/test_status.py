@@ -163,8 +163,9 @@ def test_an_accepted_members_join_date_cannot_move_before_the_application(kelura
     member = register(kelurahan_a, 1, status=Member.Status.CALON)
     services.accept_member(member=member, accepted_on=date(2025, 9, 15))
     member.refresh_from_db()
-    with pytest.raises(ValidationError, match="application date"):
+    with pytest.raises(ValidationError) as refused:
         services.update_member(member=member, joined_on=date(2025, 8, 1))
+    assert refused.value.code == "before_application" and "01-09-2025" in refused.value.message
     services.update_member(member=member, joined_on=date(2025, 9, 10))
     assert history(member) == [("calon", date(2025, 9, 1), ""), ("aktif", date(2025, 9, 10), "")]
 
