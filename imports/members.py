@@ -93,6 +93,7 @@ class MemberImport(BaseImport):
         label, get = columns.label, columns.get
         parsed = Parsed(layout=ImportBatch.Layout.MEMBER_LIST)
         today = timezone.localdate()
+        heads = {}  # KK number: the row of its head
         for number, row in data_rows(table):
             parsed.rows_total += 1
             problems = []
@@ -163,6 +164,13 @@ class MemberImport(BaseImport):
             if key in parsed.records:
                 parsed.problems.append(Problem(number, label("nik"), _("The same NIK is also on row %(row)s.") % {"row": parsed.rows[key]}))
                 continue
+            if is_head and no_kk in heads:
+                parsed.problems.append(Problem(number, label("kepala_keluarga"), _(
+                    "This KK already has its head (kepala keluarga) on row %(row)s: a KK has one head."
+                ) % {"row": heads[no_kk]}))
+                continue
+            if is_head:
+                heads[no_kk] = number
             parsed.records[key] = (
                 kelurahan_id, name, sex, birth_date, is_head, joined_on, status, married, phone,
                 text(get(row, "alamat_ktp"))[:255], text(get(row, "alamat_domisili"))[:255], rt, rw, pokok, paid_on,
@@ -188,6 +196,19 @@ class MemberImport(BaseImport):
         for rows in rows_matching(Member, ["nik", "kelurahan_id"], "nik", list(parsed.records)):
             for nik, kelurahan_id in rows:
                 problems.append(Problem(parsed.rows[nik], self.label("nik"), _("This NIK is already a member of KKMP %(kelurahan)s.") % {"kelurahan": names.get(kelurahan_id, "?")}))
+                del parsed.records[nik]
+        # A KK has one head: a head in the file for a KK whose head is already a member is refused.
+        heads = {self.kk_of[nik]: nik for nik, values in parsed.records.items() if values[4]}
+        kks = list(heads)
+        for start in range(0, len(kks), CHUNK):
+            known = Member.objects.filter(
+                household__no_kk__in=kks[start:start + CHUNK], is_head_of_household=True, status__in=Member.CURRENT
+            ).values_list("household__no_kk", "member_number")
+            for kk, number in known:
+                nik = heads[kk]
+                problems.append(Problem(parsed.rows[nik], self.label("kepala_keluarga"), _(
+                    "This KK already has its head (kepala keluarga) among the members: member %(number)s."
+                ) % {"number": number}))
                 del parsed.records[nik]
         return problems
 

@@ -164,3 +164,14 @@ def test_undo_removes_the_households_the_import_created_and_keeps_the_others(tmp
     kept.save()
     undo(batch, admin_user)
     assert set(Household.objects.values_list("no_kk", flat=True)) == {known.no_kk, kept.no_kk}
+
+
+def test_a_second_head_for_one_kk_is_reported_in_the_file_and_against_the_register(tmp_path, kelurahan_a):
+    services.register_member(kelurahan=kelurahan_a, nik=make_nik(90), name="Kepala Lama", joined_on=date(2025, 9, 1),
+                             no_kk=make_no_kk(190), is_head_of_household=True)
+    rows = [HEADER, row(1), row(2, no_kk=make_no_kk(101)), row(3, no_kk=make_no_kk(190))]  # row(1)'s KK is 101
+    _out, err, exc = run(write_csv(tmp_path / "a.csv", rows))
+    assert exc is not None
+    assert "row 3" in err.lower() or "baris 3" in err.lower()  # the second head of KK 101
+    assert "64.71.05.1002-00001" in err  # KK 190's head is already a member
+    assert Member.objects.count() == 1
