@@ -152,6 +152,15 @@ class MemberForm(forms.ModelForm):
         self.warnings += check.warnings
         return check.value
 
+    def clean_version(self):
+        version = self.cleaned_data.get("version", "")
+        if self.instance.pk and not version:
+            # Hidden fields' own errors are not shown: say it for the whole form.
+            raise forms.ValidationError(
+                _("This form is out of date. Open the member's edit page again."), code="no_version"
+            )
+        return version
+
     def clean_joined_on(self):
         joined_on = self.cleaned_data["joined_on"]
         if joined_on and joined_on > timezone.localdate():

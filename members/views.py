@@ -176,7 +176,7 @@ def member_update(request, pk):
     if request.method == "POST" and form.is_valid():
         try:
             services.update_member(
-                member=form.instance, no_kk=form.cleaned_data["no_kk"], version=form.cleaned_data["version"] or None
+                member=form.instance, no_kk=form.cleaned_data["no_kk"], version=form.cleaned_data["version"]
             )
         except services.EditConflict as exc:
             differences = form.conflicts_with(exc.current)

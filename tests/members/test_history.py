@@ -34,6 +34,7 @@ def edit(client, member, **overrides):
         "no_kk": member.household.no_kk if member.household_id else "",
         "is_head_of_household": "on" if member.is_head_of_household else "",
         "joined_on": member.joined_on.isoformat(),
+        "version": Member.objects.get(pk=member.pk).updated_at.isoformat(),
         **overrides,
     }
     response = client.post(reverse("members:member_update", args=[member.pk]), {k: v for k, v in data.items() if v})

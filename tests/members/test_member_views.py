@@ -93,7 +93,8 @@ def test_an_officer_edits_a_member(officer_client, kelurahan_a):
     member = MemberFactory(kelurahan=kelurahan_a)
     response = officer_client.post(
         reverse("members:member_update", args=[member.pk]),
-        form_data(nik=member.nik, name="Nama Baru", no_kk=member.household.no_kk, is_head_of_household=None),
+        form_data(nik=member.nik, name="Nama Baru", no_kk=member.household.no_kk, is_head_of_household=None,
+                  version=member.updated_at.isoformat()),
     )
     assert response.status_code == 302
     member.refresh_from_db()
@@ -266,3 +267,14 @@ def test_registering_a_head_does_not_write_into_another_kelurahans_household(off
     elsewhere.refresh_from_db()
     assert (elsewhere.head_name, elsewhere.head_nik) == ("", "")
     assert Member.objects.get().household == elsewhere  # the member is still linked to their KK
+
+
+def test_an_edit_without_the_version_it_was_opened_at_is_refused(officer_client, kelurahan_a):
+    member = MemberFactory(kelurahan=kelurahan_a, name="Tetap")
+    response = officer_client.post(
+        reverse("members:member_update", args=[member.pk]),
+        form_data(nik=member.nik, name="Diubah", no_kk=member.household.no_kk, is_head_of_household=None),
+    )
+    assert response.status_code == 200 and "version" in response.context["form"].errors
+    member.refresh_from_db()
+    assert member.name == "Tetap"
