@@ -46,3 +46,18 @@ def test_the_spellings_in_real_spreadsheets_find_their_kelurahan():
         ("Margomulyo", "64.71.02.1005"),
     ]:
         assert Kelurahan.objects.matching(spelling).get().kode == kode, spelling
+
+
+def test_the_demo_dashboard_has_a_running_campaign_with_every_status():
+    """A newcomer's dashboard shows pace and statuses, not only a campaign that ended."""
+    from django.utils import timezone
+
+    from kelurahan.views import dashboard_figures
+
+    call_command("load_demo", stdout=StringIO())
+    figures = dashboard_figures({})
+    assert figures["campaign"].name.startswith("DEMO")
+    assert figures["campaign"].starts_on <= timezone.localdate() <= figures["campaign"].deadline
+    statuses = {progress.status for _kecamatan, rows, _total in figures["groups"] for _kel, progress in rows}
+    assert {"tercapai", "sesuai_jalur", "tertinggal"} <= statuses
+    assert figures["total"].gained_7d > 0

@@ -1,7 +1,10 @@
 """Load the regions, clearly labelled demo data and demo accounts. Safe to run again.
 
 Demo people and numbers are invented (fixed seed); household counts carry the source
-"DEMO" so nobody mistakes them for Disdukcapil figures.
+"DEMO" so nobody mistakes them for Disdukcapil figures. So that the dashboard has something to
+show (pace, KK gained this week, statuses, the trend), the demo members joined over the 60 days
+before the first load, the demo household counts are small, and a DEMO campaign runs from 60
+days before the first load to 30 days after it.
 """
 
 import random
@@ -11,8 +14,9 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
-from kelurahan.models import HouseholdCount, Kelurahan
+from kelurahan.models import Campaign, HouseholdCount, Kelurahan
 from members.models import Household, Member
 from members.services import (
     OFFICER_GROUP,
@@ -22,6 +26,7 @@ from members.services import (
 )
 
 DEMO_SOURCE = "DEMO (angka contoh)"
+DEMO_CAMPAIGN = "DEMO: 10% KK (kampanye contoh)"
 DEMO_AS_OF = date(2025, 6, 30)
 OFFICER_KELURAHAN = "64.71.05.1002"  # Sepinggan, Balikpapan Selatan
 HOUSEHOLDS_PER_KELURAHAN = 40
@@ -58,16 +63,22 @@ class Command(BaseCommand):
 
     def _demo_data(self):
         rng = random.Random(2025)
+        today = timezone.localdate()
+        Campaign.objects.get_or_create(
+            name=DEMO_CAMPAIGN,
+            defaults={"percent": 10, "starts_on": today - timedelta(days=60), "deadline": today + timedelta(days=30),
+                      "wilayah_kode": "64.71"},
+        )
         kelurahan_list = list(Kelurahan.objects.filter(kode__startswith="64.71.").order_by("kode"))
         for k_index, kel in enumerate(kelurahan_list):
             region6 = kel.kode.replace(".", "")[:6]
-            count = rng.randint(2500, 9000)
+            count = rng.randint(60, 320)  # small, so that some kelurahan reach 10% with demo members
             HouseholdCount.objects.get_or_create(
                 kelurahan=kel, as_of=DEMO_AS_OF, defaults={"count": count, "source": DEMO_SOURCE}
             )
             if Household.objects.filter(kelurahan=kel).exists():
                 continue  # demo households already loaded
-            joined_base = date(2025, 8, 20)
+            joined_base = today - timedelta(days=60)
             members_here = rng.randint(2, 30)
             for h in range(HOUSEHOLDS_PER_KELURAHAN):
                 serial = k_index * 100 + h + 1
