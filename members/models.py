@@ -365,6 +365,7 @@ class Member(models.Model):
             # The member list's filters and sort orders within a kelurahan, and across all of
             # them for reviewers (bench/members.py measures them at 1,000,000 members).
             models.Index(fields=["kelurahan", "domicile_rt"], name="members_member_kel_rt"),
+            models.Index(fields=["domicile_rt", "joined_on"], name="members_member_rt_joined"),  # city-wide RT + month
             models.Index(fields=["kelurahan", "joined_on"], name="members_member_kel_joined"),
             models.Index(fields=["kelurahan", "name"], name="members_member_kel_name"),
             models.Index(fields=["name", "id"], name="members_member_name_id"),
