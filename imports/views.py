@@ -3,13 +3,13 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpResponse
-from django.utils.http import content_disposition_header
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent, record
+from kkmp.downloads import spreadsheet
 
 from . import pipeline, services
 from .forms import UploadForm
@@ -128,7 +128,6 @@ def import_template(request, kind, fmt):
     importer = pipeline.IMPORTS.get(kind)
     if importer is None or fmt not in ("xlsx", "csv"):
         raise Http404
-    name = f"templat-{kind.replace('_', '-')}.{fmt}"
     if fmt == "csv":
         import csv
 
@@ -136,7 +135,7 @@ def import_template(request, kind, fmt):
         writer = csv.writer(out)
         writer.writerow(importer.template_headers)
         writer.writerows(importer.template_rows)
-        response = HttpResponse("\ufeff" + out.getvalue(), content_type="text/csv; charset=utf-8")
+        content = out.getvalue()
     else:
         from openpyxl import Workbook
 
@@ -150,6 +149,5 @@ def import_template(request, kind, fmt):
                 cell.number_format = "@"
         out = io.BytesIO()
         book.save(out)
-        response = HttpResponse(out.getvalue(), content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
+        content = out.getvalue()
+    return spreadsheet(content, fmt, "templat", kind)

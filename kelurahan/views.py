@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent, record
-from kkmp.downloads import attachment, download_name
+from kkmp.downloads import spreadsheet
 
 from . import counters
 from .charts import trend_chart, trend_dates
@@ -118,15 +118,6 @@ def dashboard_json(request):
     return JsonResponse(dashboard_json_data(dashboard_figures(request.GET)), json_dumps_params={"ensure_ascii": False})
 
 
-def _download(content, fmt, name):
-    if fmt == "xlsx":
-        content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    else:
-        content = "\ufeff" + content  # BOM: Excel then reads UTF-8 correctly
-        content_type = "text/csv; charset=utf-8"
-    return attachment(content, content_type=content_type, filename=download_name(name, extension=fmt))
-
-
 @login_required
 def dashboard_export(request, fmt):
     """The dashboard as XLSX (a sheet per level: kelurahan, kecamatan, city) or CSV (kelurahan)."""
@@ -138,8 +129,8 @@ def dashboard_export(request, fmt):
     slug = (region.kode if region else "kosong").replace(".", "")
     name = f"progres-kkmp-{slug}-{figures['generated_at']:%Y%m%d-%H%M}"
     if fmt == "xlsx":
-        return _download(report_xlsx(figures, request.user), fmt, name)
-    return _download(dashboard_csv_dataset(figures["groups"]).export("csv"), fmt, name)
+        return spreadsheet(report_xlsx(figures, request.user), fmt, name)
+    return spreadsheet(dashboard_csv_dataset(figures["groups"]).export("csv"), fmt, name)
 
 
 @login_required
@@ -294,4 +285,4 @@ def report_download(request, pk):
     _reviewer_or_404(request.user)
     report = get_object_or_404(Report, pk=pk)
     record(AuditEvent.Action.EXPORT, request=request, obj=report, what="report", format="xlsx")
-    return _download(bytes(report.xlsx), "xlsx", f"laporan-kkmp-{report.region_kode.replace('.', '')}-{report.as_of:%Y%m%d}-{report.pk}")
+    return spreadsheet(bytes(report.xlsx), "xlsx", f"laporan-kkmp-{report.region_kode.replace('.', '')}-{report.as_of:%Y%m%d}-{report.pk}")

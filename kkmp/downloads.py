@@ -22,3 +22,17 @@ def attachment(content, *, content_type, filename):
     response = HttpResponse(content, content_type=content_type)
     response["Content-Disposition"] = content_disposition_header(True, filename)
     return response
+
+
+CONTENT_TYPES = {
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "csv": "text/csv; charset=utf-8",
+}
+
+
+def spreadsheet(content, fmt, *name_parts):
+    """An XLSX (bytes) or CSV (text) download named from `name_parts`. CSV gets a BOM, so
+    that Excel reads its UTF-8 correctly."""
+    if fmt == "csv":
+        content = "\ufeff" + content
+    return attachment(content, content_type=CONTENT_TYPES[fmt], filename=download_name(*name_parts, extension=fmt))

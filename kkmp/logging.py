@@ -4,11 +4,13 @@ every 16-digit run in the finished line, tracebacks and database error details i
 import logging
 import re
 
-SIXTEEN_DIGITS = re.compile(r"(?<!\d)(\d{4})\d{8}(\d{4})(?!\d)")
+from members.identity import mask
+
+SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
 
 
 def mask_numbers(text):
-    return SIXTEEN_DIGITS.sub(r"\1••••••••\2", text)
+    return SIXTEEN_DIGITS.sub(lambda found: mask(found.group()), text)
 
 
 class MaskingFormatter(logging.Formatter):

@@ -222,7 +222,35 @@ class MemberForm(forms.ModelForm):
         return normalise_rt_rw(self.cleaned_data.get("domicile_rw", ""))
 
 
-class LeaveForm(forms.Form):
+class StatusChangeForm(forms.Form):
+    """A dated status change of one member, with an optional reason: not before the member
+    joined (applied), not in the future. Subclasses name the date field and the messages."""
+
+    date_field = None
+    before_joining = in_future = None
+
+    reason = forms.CharField(
+        label=_("Reason or note"),
+        max_length=255,
+        required=False,
+        help_text=_("For example the letter or the decision of the meeting."),
+    )
+
+    def __init__(self, *args, member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.member = member
+        self.initial.setdefault(self.date_field, timezone.localdate())
+
+    def _checked_date(self):
+        day = self.cleaned_data[self.date_field]
+        if day < self.member.joined_on:
+            raise forms.ValidationError(self.before_joining)
+        if day > timezone.localdate():
+            raise forms.ValidationError(self.in_future)
+        return day
+
+
+class LeaveForm(StatusChangeForm):
     """Record that a member left: resigned, died or was expelled, on a date."""
 
     status = forms.ChoiceField(
@@ -230,50 +258,26 @@ class LeaveForm(forms.Form):
         choices=[c for c in Member.Status.choices if c[0] not in Member.CURRENT],
     )
     left_on = forms.DateField(label=capfirst(_("left on")), widget=DateInput())
-    reason = forms.CharField(
-        label=_("Reason or note"),
-        max_length=255,
-        required=False,
-        help_text=_("For example the letter or the decision of the meeting."),
-    )
-
-    def __init__(self, *args, member, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.member = member
-        self.initial.setdefault("left_on", timezone.localdate())
+    field_order = ["status", "left_on", "reason"]
+    date_field = "left_on"
+    before_joining = _("The leaving date cannot be before the joining date.")
+    in_future = _("The leaving date cannot be in the future.")
 
     def clean_left_on(self):
-        left_on = self.cleaned_data["left_on"]
-        if left_on < self.member.joined_on:
-            raise forms.ValidationError(_("The leaving date cannot be before the joining date."))
-        if left_on > timezone.localdate():
-            raise forms.ValidationError(_("The leaving date cannot be in the future."))
-        return left_on
+        return self._checked_date()
 
 
-class AcceptForm(forms.Form):
+class AcceptForm(StatusChangeForm):
     """Accept an applicant (calon) as an active member on a date."""
 
     accepted_on = forms.DateField(label=_("Accepted on"), widget=DateInput())
-    reason = forms.CharField(
-        label=_("Reason or note"),
-        max_length=255,
-        required=False,
-        help_text=_("For example the letter or the decision of the meeting."),
-    )
-
-    def __init__(self, *args, member, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.member = member
-        self.initial.setdefault("accepted_on", timezone.localdate())
+    field_order = ["accepted_on", "reason"]
+    date_field = "accepted_on"
+    before_joining = _("The acceptance date cannot be before the application date.")
+    in_future = _("The acceptance date cannot be in the future.")
 
     def clean_accepted_on(self):
-        accepted_on = self.cleaned_data["accepted_on"]
-        if accepted_on < self.member.joined_on:
-            raise forms.ValidationError(_("The acceptance date cannot be before the application date."))
-        if accepted_on > timezone.localdate():
-            raise forms.ValidationError(_("The acceptance date cannot be in the future."))
-        return accepted_on
+        return self._checked_date()
 
 
 class MemberFilterForm(forms.Form):

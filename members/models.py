@@ -83,6 +83,12 @@ def age_on(birth_date, day):
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+def number_query(text):
+    """The digits of a search typed as a number (`6471 0512.03`), or "" for a name."""
+    digits = (text or "").strip().replace(" ", "").replace(".", "")
+    return digits if digits.isdigit() else ""
+
+
 class HouseholdQuerySet(models.QuerySet):
     def for_user(self, user):
         """Households in the kelurahan `user` may read (see `KelurahanQuerySet.for_user`)."""
@@ -227,18 +233,15 @@ class MemberQuerySet(models.QuerySet):
         text = (text or "").strip()
         if not text:
             return self
-        digits = text.replace(" ", "").replace(".", "")
-        if digits.isdigit() and whole_numbers_only:
-            if len(digits) != 16:
+        digits = number_query(text)
+        if digits:
+            if whole_numbers_only and len(digits) != 16:
                 return self.none()
-            by_nik = self.filter(nik=digits).order_by().values("pk")
-            by_kk = self.filter(household__no_kk=digits).order_by().values("pk")
-            return self.filter(pk__in=by_nik.union(by_kk))
-        if digits.isdigit():
+            match = "exact" if whole_numbers_only else "startswith"
             # Both arms carry the caller's filters (the user's kelurahan): a short prefix such
             # as "6471" matches nearly every member of the city, not only those in scope.
-            by_nik = self.filter(nik__startswith=digits).order_by().values("pk")
-            by_kk = self.filter(household__no_kk__startswith=digits).order_by().values("pk")
+            by_nik = self.filter(**{f"nik__{match}": digits}).order_by().values("pk")
+            by_kk = self.filter(**{f"household__no_kk__{match}": digits}).order_by().values("pk")
             return self.filter(pk__in=by_nik.union(by_kk))
         return self.filter(name__icontains=text)
 

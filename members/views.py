@@ -10,14 +10,14 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent, record
-from kkmp.downloads import attachment, download_name
+from kkmp.downloads import spreadsheet
 from kelurahan.models import Kelurahan
 
 from . import services
 from .history import member_history
 from .resources import qr_svg, register_xlsx
 from .forms import AcceptForm, LeaveForm, MemberFilterForm, MemberForm
-from .models import Member
+from .models import Member, number_query
 
 
 def can_see_full_numbers(user):
@@ -106,7 +106,7 @@ def member_list(request):
             "uses_rw": scope.uses_rw() or bool(form.cleaned_data.get("rw")),
             "can_add": Kelurahan.objects.managed_by(request.user).exists(),
             "show_full": show_full,
-            "whole_numbers_hint": not show_full and query.replace(" ", "").replace(".", "").isdigit(),
+            "whole_numbers_hint": not show_full and bool(number_query(query)),
         },
     )
 
@@ -268,10 +268,7 @@ def register_xlsx_download(request, pk):
     show_full = can_see_full_numbers(request.user)
     content = register_xlsx(kelurahan, members.iterator(chunk_size=2000), show_full=show_full)
     record(AuditEvent.Action.EXPORT, request=request, obj=kelurahan, what="member register", format="xlsx", full_numbers=show_full)
-    return attachment(
-        content, content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        filename=download_name("daftar-anggota", kelurahan.kode, extension="xlsx"),
-    )
+    return spreadsheet(content, "xlsx", "daftar-anggota", kelurahan.kode)
 
 
 @login_required
