@@ -32,7 +32,7 @@ else:
         ) from exc
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "kkmp.apps.KKMPAdminConfig",  # django.contrib.admin with our site (kkmp/admin_site.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

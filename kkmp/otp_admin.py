@@ -1,0 +1,1 @@
+"""The second factor's devices in the admin."""
