@@ -183,6 +183,12 @@ KKMP_IMPORT_MAX_UPLOAD_MB = env.int("KKMP_IMPORT_MAX_UPLOAD_MB", default=50)
 # An XLSX may not unpack to more than this (zip bombs), nor hold more data rows than this.
 KKMP_IMPORT_MAX_UNCOMPRESSED_MB = env.int("KKMP_IMPORT_MAX_UNCOMPRESSED_MB", default=500)
 KKMP_IMPORT_MAX_ROWS = env.int("KKMP_IMPORT_MAX_ROWS", default=1_000_000)
+# The XLSX reader runs apart from the web/worker process with this much memory and time at
+# most; a workbook that needs more is refused with a plain message (imports/files.py).
+KKMP_IMPORT_READER_MEMORY_MB = env.int("KKMP_IMPORT_READER_MEMORY_MB", default=1024)
+KKMP_IMPORT_READER_SECONDS = env.int("KKMP_IMPORT_READER_SECONDS", default=25)
+# A sheet may not use more columns than this (a real household list has 7 to 40).
+KKMP_IMPORT_MAX_COLUMNS = env.int("KKMP_IMPORT_MAX_COLUMNS", default=200)
 # Uploads larger than this (bytes) are checked and written by the task worker, not the request.
 KKMP_IMPORT_BACKGROUND_BYTES = env.int("KKMP_IMPORT_BACKGROUND_BYTES", default=1_000_000)
 # A running import with no progress for this long lost its worker and is marked failed.
