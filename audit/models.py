@@ -35,6 +35,8 @@ class AuditEvent(models.Model):
         IMPORT_COMMITTED = "import_committed", _("imported a file")
         IMPORT_UNDONE = "import_undone", _("undid an import")
         EXPORT = "export", _("exported data")
+        NUMBER_SEARCH = "number_search", _("searched by a full NIK/KK number")
+        MEMBER_ELSEWHERE = "member_elsewhere", _("registration matched another KKMP's member")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -224,6 +224,10 @@ KKMP_MEMBER_NUMBER_PATTERN = env("KKMP_MEMBER_NUMBER_PATTERN", default="{kode}-{
 KKMP_MIN_AGE = env.int("KKMP_MIN_AGE", default=17)
 # Reviewers (DKUMKMP) see NIK/KK numbers masked unless this is on.
 KKMP_REVIEWERS_SEE_FULL_NUMBERS = env.bool("KKMP_REVIEWERS_SEE_FULL_NUMBERS", default=False)
+# Readers of masked numbers may search by a whole NIK/KK number this often (each search is an
+# audit event): a search that confirms a guess must cost as much as an audited view.
+KKMP_NUMBER_SEARCHES_PER_HOUR = env.int("KKMP_NUMBER_SEARCHES_PER_HOUR", default=20)
+KKMP_NUMBER_SEARCHES_PER_DAY = env.int("KKMP_NUMBER_SEARCHES_PER_DAY", default=60)
 
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {

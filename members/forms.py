@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from kelurahan.models import Kelurahan
 
 from .identity import check_nik, check_no_kk
-from .models import Member, normalise_phone, normalise_rt_rw
+from .models import ELSEWHERE_MESSAGE, Member, normalise_phone, normalise_rt_rw
 
 
 class DateInput(forms.DateInput):
@@ -90,6 +90,10 @@ class MemberForm(forms.ModelForm):
         self.fields["phone"].max_length = 24  # typed with spaces or dashes; cleaned to digits
         self.fields["phone"].widget.attrs["maxlength"] = 24
         self.duplicates = []
+        # Members of cooperatives this user may not read, that the checks ran into:
+        # [(kind, member)], for the audit trail. Messages about them name nothing.
+        self.elsewhere = []
+        self.readable = Member.objects.for_user(user)
         self.fields["citizenship"].required = False
         allowed = Kelurahan.objects.managed_by(user).select_related("kecamatan")
         self.fields["kelurahan"].queryset = allowed
@@ -140,6 +144,16 @@ class MemberForm(forms.ModelForm):
             raise forms.ValidationError(check.errors)
         self.nik_check = check
         self.warnings += check.warnings
+        other = Member.objects.filter(nik=check.value).exclude(pk=self.instance.pk).select_related("kelurahan").first()
+        if other is not None:
+            if self.readable.filter(pk=other.pk).exists():
+                raise forms.ValidationError(
+                    _("This NIK is already member %(number)s of KKMP %(kelurahan)s.")
+                    % {"number": other.member_number, "kelurahan": other.kelurahan.nama},
+                    code="unique",
+                )
+            self.elsewhere.append(("nik", other))
+            raise forms.ValidationError(ELSEWHERE_MESSAGE, code="unique_elsewhere")
         return check.value
 
     def clean_no_kk(self):
@@ -198,12 +212,24 @@ class MemberForm(forms.ModelForm):
         if self.instance.pk and (name, birth_date) == (self.instance.name, self.instance.birth_date):
             return  # unchanged: confirmed when registered
         self.duplicates = Member.objects.likely_duplicates(name=name, birth_date=birth_date, nik=nik)
-        if self.duplicates and not data.get("confirm_duplicate"):
+        if not self.duplicates or data.get("confirm_duplicate"):
+            return
+        readable = set(self.readable.filter(pk__in=[m.pk for m in self.duplicates]).values_list("pk", flat=True))
+        shown = [m for m in self.duplicates if m.pk in readable]
+        if shown:
             self.add_error(
                 "confirm_duplicate",
                 _("A member with the same name and birth date is already registered under another NIK: %(members)s. "
                   "Check it is not the same person; tick the box to register anyway.")
-                % {"members": ", ".join(f"{m.member_number} (KKMP {m.kelurahan.nama})" for m in self.duplicates[:5])},
+                % {"members": ", ".join(f"{m.member_number} (KKMP {m.kelurahan.nama})" for m in shown[:5])},
+            )
+        if len(shown) < len(self.duplicates):
+            # Another cooperative's member: that there is one, not who or where.
+            self.elsewhere += [("likely_duplicate", m) for m in self.duplicates if m.pk not in readable]
+            self.add_error(
+                "confirm_duplicate",
+                _("A person with the same name and birth date is already a member of another KKMP under "
+                  "another NIK. If it is the same person, contact DKUMKMP; tick the box to register anyway."),
             )
 
     def clean_status(self):

@@ -26,11 +26,18 @@ class Entry:
     changes: list = field(default_factory=list)  # (label, before, after)
 
 
-def member_history(member, *, show_full, limit=50):
-    """The member's and their household's recorded changes, newest first (four queries)."""
+def member_history(member, *, show_full, readable_kelurahan, limit=50):
+    """The member's and their household's recorded changes, newest first (four queries).
+
+    The household's records are those made while it was in one of `readable_kelurahan` (the
+    reader's scope, a queryset of Kelurahan): a member may be linked to a KK registered in
+    another kelurahan, whose head, NIK and address are that kelurahan's business."""
     entries = _entries(member.history.select_related("history_user")[:limit], "member", show_full)
     if member.household_id:
-        household = Household.history.filter(id=member.household_id).select_related("history_user")[:limit]
+        household = (
+            Household.history.filter(id=member.household_id, kelurahan__in=readable_kelurahan)
+            .select_related("history_user")[:limit]
+        )
         entries += _entries(household, "household", show_full)
     entries.sort(key=lambda e: e.when, reverse=True)
     return entries

@@ -142,6 +142,11 @@ class Household(models.Model):
         self.rw = normalise_rt_rw(self.rw)
 
 
+# What an officer learns about a person registered in a cooperative they may not read: that
+# much and no more (not which cooperative, not the member number).
+ELSEWHERE_MESSAGE = _("This person is already a member of another KKMP; contact DKUMKMP.")
+
+
 class MemberQuerySet(models.QuerySet):
     def for_user(self, user):
         """Members of the kelurahan `user` may read (see `KelurahanQuerySet.for_user`).
@@ -431,20 +436,13 @@ class Member(models.Model):
             raise ValidationError(errors)
 
     def validate_unique(self, exclude=None):
-        """Name the kelurahan in the duplicate-NIK message, as the officers asked."""
+        """A plain duplicate-NIK message: which cooperative holds the NIK is told only to those
+        who may read that cooperative (`MemberForm.clean_nik`)."""
         try:
             super().validate_unique(exclude=exclude)
         except ValidationError as exc:
             if "nik" in exc.error_dict:
-                other = Member.objects.select_related("kelurahan").filter(nik=self.nik).first()
-                if other is not None:
-                    exc.error_dict["nik"] = [
-                        ValidationError(
-                            _("This NIK is already a member of KKMP %(kelurahan)s."),
-                            code="unique",
-                            params={"kelurahan": other.kelurahan.nama},
-                        )
-                    ]
+                exc.error_dict["nik"] = [ValidationError(ELSEWHERE_MESSAGE, code="unique")]
             raise
 
     @classmethod

@@ -93,7 +93,7 @@ def register_member(
                     member.household = link_household(
                         kelurahan=kelurahan, no_kk=no_kk, head=member if is_head_of_household else None
                     )
-                _check_single_head(member)
+                _check_single_head(member, reader=_user_or_none(by))
                 member.save()
                 _record_status(member, status, joined_on, reason, by)
             counters.refresh([member.kelurahan_id])
@@ -120,7 +120,7 @@ def version_of(member: Member) -> str:
 
 
 @transaction.atomic
-def update_member(*, member: Member, no_kk: str = "", version: str | None = None, **changes) -> Member:
+def update_member(*, member: Member, no_kk: str = "", version: str | None = None, by=None, **changes) -> Member:
     """Change a member's details and, when the KK number changes, their household link.
 
     With `version` (from `version_of()` when the form was opened), the change is refused with
@@ -146,26 +146,43 @@ def update_member(*, member: Member, no_kk: str = "", version: str | None = None
             if no_kk
             else None
         )
-    _check_single_head(member)
+    _check_single_head(member, reader=_user_or_none(by))
     member.save()
     counters.refresh([was_in, member.kelurahan_id])
     return member
 
 
-def _check_single_head(member):
-    """A KK has one kepala keluarga: a second current member marked head is refused."""
+class MemberElsewhere(ValidationError):
+    """A check ran into a member of a cooperative the user may not read: the message says only
+    that there is one (`ELSEWHERE_MESSAGE`); `kind` and `other` are for the audit trail."""
+
+    def __init__(self, message, *, kind, other):
+        self.kind, self.other = kind, other
+        super().__init__(message, code="member_elsewhere")
+
+
+def _check_single_head(member, reader=None):
+    """A KK has one kepala keluarga: a second current member marked head is refused. The first
+    one's member number is named only to a `reader` who may read that member (None: anyone)."""
     if not (member.is_head_of_household and member.household_id):
         return
     other = (
         Member.objects.filter(household_id=member.household_id, is_head_of_household=True, status__in=Member.CURRENT)
-        .exclude(pk=member.pk).values_list("member_number", flat=True).first()
+        .exclude(pk=member.pk).first()
     )
-    if other:
-        raise ValidationError(
-            _("This KK already has its head (kepala keluarga) among the members: member %(number)s. "
-              "Untick \"head of household\", or correct that member first.") % {"number": other},
-            code="second_head",
+    if other is None:
+        return
+    if reader is not None and not Member.objects.for_user(reader).filter(pk=other.pk).exists():
+        raise MemberElsewhere(
+            _("This KK already has its head (kepala keluarga) among the members of another KKMP; "
+              "untick \"head of household\", or contact DKUMKMP."),
+            kind="head_of_household", other=other,
         )
+    raise ValidationError(
+        _("This KK already has its head (kepala keluarga) among the members: member %(number)s. "
+          "Untick \"head of household\", or correct that member first.") % {"number": other.member_number},
+        code="second_head",
+    )
 
 
 def _move_joining_date(member, joined_before):

@@ -13,8 +13,9 @@ from audit.models import AuditEvent, record
 from kkmp.downloads import spreadsheet
 from kelurahan.models import Kelurahan
 
-from . import services
+from . import lookups, services
 from .history import member_history
+from .identity import mask
 from .resources import qr_svg, register_xlsx
 from .forms import AcceptForm, LeaveForm, MemberFilterForm, MemberForm
 from .models import Member, number_query
@@ -78,6 +79,20 @@ def _warn(request, form):
         messages.warning(request, warning)
 
 
+def _record_elsewhere(request, form, refused=None):
+    """Audit what the registration checks found in cooperatives the officer may not read (the
+    officer was told only "a member of another KKMP"): DKUMKMP can follow up, and probing
+    other cooperatives through the form shows in the trail."""
+    found = list(form.elsewhere)
+    if isinstance(refused, services.MemberElsewhere):
+        found.append((refused.kind, refused.other))
+    for kind, other in found:
+        record(
+            AuditEvent.Action.MEMBER_ELSEWHERE, request=request, obj=other, kind=kind,
+            nik=mask(form.data.get("nik", "")), kelurahan=other.kelurahan_id,
+        )
+
+
 @login_required
 def member_list(request):
     """The register of members of the kelurahan the user may read: searchable, filtered by
@@ -88,10 +103,14 @@ def member_list(request):
     form.is_valid()  # invalid filters are shown and left out
     query = form.cleaned_data.get("q", "").strip()
     show_full = can_see_full_numbers(request.user)
-    members = (
-        scope.for_list().search(query, whole_numbers_only=not show_full)
-        .filtered(**form.filters()).sorted_by(form.cleaned_data.get("sort"))
-    )
+    members = scope.for_list().filtered(**form.filters()).sorted_by(form.cleaned_data.get("sort"))
+    digits = number_query(query)
+    if digits and not show_full and len(digits) == 16:
+        members, refusal = lookups.masked_number_search(request, digits, members)
+        if refusal:
+            messages.error(request, refusal)
+    else:
+        members = members.search(query, whole_numbers_only=not show_full)
     page = MemberPaginator(members).get_page(request.GET.get("page"))
     shown_kelurahan = list(kelurahan_list[:50])
     return render(
@@ -128,7 +147,9 @@ def member_detail(request, pk):
             "can_change": can_change,
             "show_full": show_full,
             "status_changes": member.status_changes.select_related("recorded_by"),
-            "history": member_history(member, show_full=show_full),
+            "history": member_history(
+                member, show_full=show_full, readable_kelurahan=Kelurahan.objects.for_user(request.user)
+            ),
         },
     )
 
@@ -139,7 +160,10 @@ def member_create(request):
     if not Kelurahan.objects.managed_by(request.user).exists():
         raise PermissionDenied
     form = MemberForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    if request.method == "POST" and not valid:
+        _record_elsewhere(request, form)
+    if valid:
         data = form.cleaned_data
         try:
             member = services.register_member(
@@ -156,6 +180,7 @@ def member_create(request):
                 **{name: data[name] for name in REGISTRATION_DETAILS},
             )
         except ValidationError as exc:
+            _record_elsewhere(request, form, exc)
             form.add_error(None, exc.messages)
         else:
             record(AuditEvent.Action.MEMBER_CREATED, request=request, obj=member)
@@ -173,10 +198,14 @@ def member_create(request):
 def member_update(request, pk):
     member = _member_or_404(request, Member.objects.managed_by(request.user).select_related("household"), pk)
     form = MemberForm(request.POST or None, instance=member, user=request.user)
-    if request.method == "POST" and form.is_valid():
+    valid = request.method == "POST" and form.is_valid()
+    if request.method == "POST" and not valid:
+        _record_elsewhere(request, form)
+    if valid:
         try:
             services.update_member(
-                member=form.instance, no_kk=form.cleaned_data["no_kk"], version=form.cleaned_data["version"]
+                member=form.instance, no_kk=form.cleaned_data["no_kk"], version=form.cleaned_data["version"],
+                by=request.user,
             )
         except services.EditConflict as exc:
             differences = form.conflicts_with(exc.current)
@@ -186,6 +215,7 @@ def member_update(request, pk):
             ) % {"time": timezone.localtime(exc.current.updated_at).strftime("%H:%M")})
             return render(request, "members/member_form.html", {"form": form, "member": exc.current, "conflicts": differences})
         except ValidationError as exc:
+            _record_elsewhere(request, form, exc)
             form.add_error(None, exc.messages)
         else:
             record(AuditEvent.Action.MEMBER_CHANGED, request=request, obj=member, fields=sorted(form.changed_data))

@@ -42,7 +42,7 @@ def test_an_officer_registers_a_member_on_a_phone(browser, live_server, officer,
     # Same name (normalised) and birth date under another NIK: the officer must confirm.
     duplicate = page.locator("#id_confirm_duplicate")
     assert duplicate.is_visible()
-    assert "64.71.01.1001-" in page.locator(".field.has-error").inner_text()
+    assert "another KKMP" in page.locator(".field.has-error").inner_text()  # not who, nor where
     assert fits_the_screen(page)
     assert Member.objects.count() == 1
     duplicate.check()
