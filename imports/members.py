@@ -20,6 +20,7 @@ from kelurahan.models import Kelurahan
 from members.identity import check_nik, check_no_kk
 from members.models import Household, Member, MemberStatusChange, age_on, normalise_phone, normalise_rt_rw
 
+from .cells import brief
 from .models import ImportBatch, ImportRowChange
 from .pipeline import (
     CHUNK,
@@ -29,7 +30,6 @@ from .pipeline import (
     UndoRefused,
     _in_ranges,
     a_date,
-    data_rows,
     id_ranges,
     rows_matching,
     text,
@@ -94,9 +94,8 @@ class MemberImport(BaseImport):
         parsed = Parsed(layout=ImportBatch.Layout.MEMBER_LIST)
         today = timezone.localdate()
         heads = {}  # KK number: the row of its head
-        for number, row in data_rows(table):
+        for number, row, problems in self.rows(table, columns):
             parsed.rows_total += 1
-            problems = []
 
             def problem(column, message):
                 problems.append(Problem(number, label(column), str(message)))
@@ -116,7 +115,7 @@ class MemberImport(BaseImport):
             raw_sex = text(get(row, "jenis_kelamin")).lower()
             sex = SEX.get(raw_sex, "" if not raw_sex else None)
             if sex is None:
-                problem("jenis_kelamin", _("'%(value)s' is not a sex: write L or P.") % {"value": raw_sex})
+                problem("jenis_kelamin", _("'%(value)s' is not a sex: write L or P.") % {"value": brief(raw_sex)})
             elif not sex and nik.sex:
                 sex = nik.sex
             birth_date = self.date_cell(get(row, "tanggal_lahir"), "tanggal_lahir", problem) or nik.birth_date
@@ -131,7 +130,7 @@ class MemberImport(BaseImport):
             status = STATUS.get(raw_status)
             if status is None:
                 problem("status", _("'%(value)s' is not a status to import: write aktif or calon (members who left are not imported).")
-                        % {"value": raw_status})
+                        % {"value": brief(raw_status)})
             no_kk = ""
             if text(get(row, "no_kk")):
                 kk = check_no_kk(get(row, "no_kk"), nik=nik.value, warnings=False)
@@ -153,7 +152,7 @@ class MemberImport(BaseImport):
             raw_pokok = get(row, "simpanan_pokok")
             pokok = whole_number(raw_pokok) if text(raw_pokok) else None
             if text(raw_pokok) and pokok is None:
-                problem("simpanan_pokok", _("'%(value)s' is not a whole number.") % {"value": text(raw_pokok)})
+                problem("simpanan_pokok", _("'%(value)s' is not a whole number.") % {"value": brief(text(raw_pokok))})
             paid_on = self.date_cell(get(row, "tanggal_simpanan_pokok"), "tanggal_simpanan_pokok", problem)
             if (pokok is None) != (paid_on is None) and not problems:
                 problem("simpanan_pokok", _("Give both the simpanan pokok amount and the date it was paid."))
@@ -186,7 +185,7 @@ class MemberImport(BaseImport):
             return None
         found = a_date(value)
         if found is None:
-            problem(column, _("'%(value)s' is not a date; write it as 2025-08-19 or 19/08/2025.") % {"value": text(value)})
+            problem(column, _("'%(value)s' is not a date; write it as 2025-08-19 or 19/08/2025.") % {"value": brief(text(value))})
         return found
 
     def key_problems(self, parsed):

@@ -96,8 +96,8 @@ class ImportBatch(models.Model):
 
 
 class ImportRowChange(models.Model):
-    """One row an import changed: the object's id and its values before, which undo restores
-    exactly. (Rows an import creates are `ImportBatch.created_ids`; batches imported before
+    """One row an import changed: the object's id, its values before, which undo restores
+    exactly, and the values after. (Rows an import creates are `ImportBatch.created_ids`; batches imported before
     that field existed have a row here with `before` None for each.)
     """
 
@@ -106,6 +106,9 @@ class ImportRowChange(models.Model):
     batch = models.ForeignKey(ImportBatch, on_delete=models.CASCADE, related_name="changes", db_constraint=False)
     object_id = models.BigIntegerField()
     before = models.JSONField(null=True)
+    # The values the import wrote (None for rows recorded before this was kept): with the
+    # batch's `committed_by`/`committed_at`, who changed what, when, old → new.
+    after = models.JSONField(null=True)
 
     class Meta:
         # Undo asks "did a later batch touch these objects?": object_id first.

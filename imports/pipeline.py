@@ -28,6 +28,7 @@ from members.identity import (
 )
 from members.models import Household, Member, normalise_rt_rw
 
+from .cells import brief, clean_cell
 from .files import (  # noqa: F401  (re-exported: the pipeline's callers read files through it)
     ImportFileError,
     Table,
@@ -148,20 +149,69 @@ class BaseImport:
         if not value:
             return _("The kelurahan is missing; add the column or choose the kelurahan when uploading.")
         return _("Unknown kelurahan '%(value)s': give the Kemendagri code (e.g. 64.71.05.1010) or its name.") % {
-            "value": value
+            "value": brief(value)
         }
 
     def columns(self, table):
+        """The file's columns, or the whole file refused (ImportFileError, one message naming
+        every missing or duplicated column). Unknown columns are ignored with a warning."""
         columns = Columns(table.headers, self.aliases)
         self.label = columns.label
+        headers = [brief(text(h), 60) for h in table.headers]
+        seen, duplicated = set(), []
+        for header in table.headers:
+            name = normalise_header(header)
+            if name in self.aliases and name in seen and text(header) not in duplicated:
+                duplicated.append(brief(text(header), 60))
+            seen.add(name)
         missing = [c for c in self.required_columns(columns) if c not in columns]
-        if missing:
-            found = ", ".join(text(h) for h in table.headers if text(h)) or "-"
-            raise ImportFileError(
-                _("Required column(s) missing: %(missing)s. The file has: %(found)s.")
-                % {"missing": ", ".join(missing), "found": found}
+        if missing or duplicated:
+            found = ", ".join(h for h in headers if h) or "-"
+            messages = []
+            if missing:
+                messages.append(_("Required column(s) missing: %(missing)s.") % {"missing": ", ".join(missing)})
+            if duplicated:
+                messages.append(
+                    _("Column(s) appearing twice: %(columns)s; keep one of each.") % {"columns": ", ".join(duplicated)}
+                )
+            raise ImportFileError(" ".join(messages) + " " + _("The file has: %(found)s.") % {"found": found})
+        unknown = [h for h in headers if h and normalise_header(h) not in self.aliases]
+        self.file_warnings = []
+        if unknown:
+            self.file_warnings.append(
+                _("Column(s) not recognised and not imported: %(columns)s.") % {"columns": ", ".join(unknown[:20])}
             )
         return columns
+
+    def rows(self, table, columns):
+        """The file's data rows as `(row number, cells, problems)`: the cells of the columns
+        this import reads are cleaned (`cells.clean_cell`), and those holding control or
+        invisible characters or (XLSX) a formula are reported with their row and column."""
+        read = sorted(set(columns.index.values()))
+        labels = {i: columns.original[name] for name, i in columns.index.items()}
+        formulas = getattr(table, "formulas", None) or ()
+        formula_rows = {r for r, _c in formulas}
+        for number, row in data_rows(table):
+            problems = []
+            try:
+                printable = "".join(row).isprintable()
+            except TypeError:  # numbers or dates among the cells of a workbook row
+                printable = all(type(c) is not str or c.isprintable() for c in row)
+            if not printable:
+                for i in read:
+                    cell = row[i] if i < len(row) else None
+                    if type(cell) is str and not cell.isprintable():
+                        row[i], problem = clean_cell(cell)
+                        if problem:
+                            problems.append(Problem(number, labels[i], problem))
+            if number in formula_rows:
+                for i in read:
+                    if (number, i) in formulas:
+                        problems.append(Problem(number, labels[i], _(
+                            "The cell holds a formula; the import takes values only. Copy the column "
+                            "and paste it back as values (Paste Special → Values)."
+                        )))
+            yield number, row, problems
 
     def required_columns(self, columns):
         required = list(self.required)
@@ -255,7 +305,7 @@ class BaseImport:
                 for name, value in self.stamps(now, new=False).items():
                     setattr(obj, name, value)
                 objs.append(obj)
-                changes.append(ImportRowChange(batch=batch, object_id=pk, before=before))
+                changes.append(ImportRowChange(batch=batch, object_id=pk, before=before, after=self.snapshot(values)))
             self.model.objects.bulk_update(objs, update_fields, batch_size=CHUNK)
             done += len(objs)
             self.progress("write", done, total)
@@ -315,8 +365,11 @@ class BaseImport:
                 _copy(
                     cursor,
                     changes_table,
-                    ["batch_id", "object_id", "before"],
-                    ((batch.pk, pk, json.dumps(before)) for _key, pk, before, _values in plan.changed),
+                    ["batch_id", "object_id", "before", "after"],
+                    (
+                        (batch.pk, pk, json.dumps(before), json.dumps(self.snapshot(values)))
+                        for _key, pk, before, values in plan.changed
+                    ),
                 )
                 self.progress("write", total, total)
 
@@ -491,6 +544,11 @@ class HouseholdImport(BaseImport):
     template_rows = [["64.71.05.1002", "6471050506150001", "Ahmad Saputra", "6471051203900001", "Jl. Mawar No. 1", "007", ""]]
     text_columns = ("B", "D", "F", "G")
 
+    def required_columns(self, columns):
+        """The KK, its kelurahan, and who heads it: a household list names the head on each row,
+        a per-person export has each person's name and NIK and their relationship."""
+        return [*super().required_columns(columns), "nama_kepala_keluarga", "nik_kepala_keluarga"]
+
     def parse(self, table):
         columns = self.columns(table)
         per_person = "hubungan" in columns
@@ -519,13 +577,12 @@ class HouseholdImport(BaseImport):
             value = normalise_rt_rw(raw)
             return value, not value or (len(value) == 3 and value.isdigit() and value != "000")
 
-        for number, row in data_rows(table):
+        for number, row, problems in self.rows(table, columns):
             parsed.rows_total += 1
             if parsed.rows_total % 5000 == 0:
                 self.progress("check", parsed.rows_total, table.estimated_rows)
             if len(row) < width:
                 row += [None] * (width - len(row))
-            problems = []
 
             raw_kk = row[i_kk]
             if no_kk_has_no_errors(raw_kk):  # the usual case; the full check for its messages
@@ -565,6 +622,11 @@ class HouseholdImport(BaseImport):
                     if nik_check.errors:
                         problems += [Problem(number, label("nik_kepala_keluarga"), str(e)) for e in nik_check.errors]
                     nik = nik_check.value
+            elif is_head:
+                # The head's row names the head: a blank here would erase a known KK's head.
+                problems.append(Problem(number, label("nik_kepala_keluarga"), _("The NIK of the head of household is missing.")))
+            if is_head and not name:
+                problems.append(Problem(number, label("nama_kepala_keluarga"), _("The name of the head of household is missing.")))
             if len(name) > 150:
                 problems.append(Problem(number, label("nama_kepala_keluarga"), _("The name is longer than 150 characters.")))
             raw_addr = None if i_addr is None else row[i_addr]
@@ -583,7 +645,7 @@ class HouseholdImport(BaseImport):
                 else:
                     rw = value
                 if not ok:
-                    problems.append(Problem(number, label(column), _("RT/RW must be a number from 1 to 999 (given: %(value)s).") % {"value": value}))
+                    problems.append(Problem(number, label(column), _("RT/RW must be a number from 1 to 999 (given: %(value)s).") % {"value": brief(value)}))
 
             if problems:
                 problems_out += problems
@@ -790,9 +852,8 @@ class HouseholdCountImport(BaseImport):
         label = columns.label
         parsed = Parsed(layout=ImportBatch.Layout.HOUSEHOLD_COUNTS)
         today = timezone.localdate()
-        for number, row in data_rows(table):
+        for number, row, problems in self.rows(table, columns):
             parsed.rows_total += 1
-            problems = []
             raw_kel = columns.get(row, "kode_kelurahan")
             kelurahan_id = self.kelurahan_id(raw_kel)
             if kelurahan_id is None:
@@ -800,11 +861,11 @@ class HouseholdCountImport(BaseImport):
             raw_count = columns.get(row, "jumlah_kk")
             count = whole_number(raw_count)
             if count is None:
-                problems.append(Problem(number, label("jumlah_kk"), _("'%(value)s' is not a whole number.") % {"value": text(raw_count)}))
+                problems.append(Problem(number, label("jumlah_kk"), _("'%(value)s' is not a whole number.") % {"value": brief(text(raw_count))}))
             raw_date = columns.get(row, "per_tanggal")
             as_of = a_date(raw_date)
             if as_of is None:
-                problems.append(Problem(number, label("per_tanggal"), _("'%(value)s' is not a date; write it as 2025-08-19 or 19/08/2025.") % {"value": text(raw_date)}))
+                problems.append(Problem(number, label("per_tanggal"), _("'%(value)s' is not a date; write it as 2025-08-19 or 19/08/2025.") % {"value": brief(text(raw_date))}))
             elif as_of > today:
                 problems.append(Problem(number, label("per_tanggal"), _("The date %(value)s is in the future.") % {"value": as_of.isoformat()}))
             source = text(columns.get(row, "sumber"))
@@ -881,6 +942,9 @@ def analyse(batch, data, progress=no_progress):
     table = read_table(data, batch.file_name)
     progress("check", 0, table.estimated_rows)
     parsed = importer.parse(table)
+    if not parsed.rows_total:
+        raise ImportFileError(_("The file has column headers but no data rows: there is nothing to import."))
+    parsed.warnings = [*getattr(importer, "file_warnings", []), *parsed.warnings]
     del table  # the reader's copy of the file (for an XLSX, the whole sheet) before comparing
     plan = importer.plan(parsed)
     parsed.records = {}  # the plan holds what is written; free the rest before writing

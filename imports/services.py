@@ -193,7 +193,7 @@ def error_report(batch, data, problems):
     """An XLSX with every invalid row as it was in the file, plus what is wrong with it."""
     from openpyxl import Workbook
 
-    from kelurahan.resources import neutralise
+    from kkmp.downloads import neutralise
 
     by_row = {}
     for problem in problems:

@@ -4,6 +4,8 @@ every export uses. (Imports are the `imports` app's.)"""
 import tablib
 from import_export import fields, resources
 
+from kkmp.downloads import neutralise
+
 from .models import HouseholdCount, Kelurahan
 
 
@@ -44,18 +46,6 @@ class KelurahanResource(ExportResource):
 
 
 # --- Exports --------------------------------------------------------------------------------
-
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """A cell value that spreadsheet programs will show, never execute: text starting with
-    `=`, `+`, `-`, `@`, tab or carriage return gets a leading apostrophe. Numbers and dates
-    pass through unchanged."""
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
-
 
 FIGURE_COLUMNS = (
     "jumlah_kk",

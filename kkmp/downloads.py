@@ -1,4 +1,5 @@
-"""Downloads with safe file names: every export names its file through `download_name()`."""
+"""What every download goes through: safe file names (`download_name()`), and cells that a
+spreadsheet program shows but never runs (`neutralise()`)."""
 
 import re
 import unicodedata
@@ -36,3 +37,28 @@ def spreadsheet(content, fmt, *name_parts):
     if fmt == "csv":
         content = "\ufeff" + content
     return attachment(content, content_type=CONTENT_TYPES[fmt], filename=download_name(*name_parts, extension=fmt))
+
+
+# A cell is a formula when it starts with one of these (OWASP's list); after a `;` or `,` too,
+# since Excel set to Indonesian splits a CSV at `;` (its list separator) and a cell that was
+# `Jl. A;=HYPERLINK(...)` in our file becomes a formula cell of its own there.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+_AFTER_SEPARATOR = re.compile(r"([;,][\s\"']*)(?=[=+\-@])")
+# What openpyxl refuses to write (and no cell needs): control characters but tab and newlines.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def neutralise(value):
+    """A cell value that spreadsheet programs will show, never execute: text starting with `=`,
+    `+`, `-`, `@`, tab or carriage return gets a leading apostrophe, and so does such a start
+    after a `;` or `,` inside the text; control characters become U+FFFD (so an error file can
+    show a row that had one). Numbers and dates pass through unchanged."""
+    if not isinstance(value, str):
+        return value
+    if _CONTROL.search(value):
+        value = _CONTROL.sub("\ufffd", value)
+    if ";" in value or "," in value:
+        value = _AFTER_SEPARATOR.sub(r"\1'", value)
+    if value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value

@@ -11,10 +11,10 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from kelurahan.resources import ExportResource, neutralise
+from kelurahan.resources import ExportResource
+from kkmp.downloads import neutralise
 
 from .identity import mask
-
 from .models import Household, Member
 
 

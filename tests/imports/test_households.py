@@ -174,8 +174,8 @@ def test_a_head_nik_that_heads_another_kk_in_the_database_is_reported(tmp_path, 
 
 
 def test_a_file_without_kelurahan_needs_one_chosen(tmp_path, kelurahan_a):
-    header = ["no_kk", "nama_kepala_keluarga"]
-    path = write_csv(tmp_path / "kk.csv", [header, [make_no_kk(1), "Budi"]])
+    header = ["no_kk", "nama_kepala_keluarga", "nik_kepala_keluarga"]
+    path = write_csv(tmp_path / "kk.csv", [header, [make_no_kk(1), "Budi", make_nik(1)]])
     _out, _err, exc = run(path)
     assert exc is not None and "kode_kelurahan" in str(exc)
     out, err, exc = run(path, "--kelurahan", "Sepinggan")
@@ -235,7 +235,12 @@ def test_copy_keeps_every_character_of_a_value():
 
 
 def test_a_file_with_only_the_required_columns_and_short_rows_is_imported(tmp_path, kelurahan_a):
-    path = write_csv(tmp_path / "kk.csv", [["no_kk", "kode_kelurahan", "rt"], [make_no_kk(1), "64.71.05.1002", "7"], [make_no_kk(2), "64.71.05.1002"]])
+    header = ["no_kk", "kode_kelurahan", "nama_kepala_keluarga", "nik_kepala_keluarga", "rt"]
+    path = write_csv(tmp_path / "kk.csv", [
+        header,
+        [make_no_kk(1), "64.71.05.1002", "Ani", make_nik(1), "7"],
+        [make_no_kk(2), "64.71.05.1002", "Budi", make_nik(2)],  # a short row: no RT cell
+    ])
     run(path)
     households = {h.no_kk: (h.head_name, h.head_nik, h.address, h.rt, h.rw) for h in Household.objects.all()}
-    assert households == {make_no_kk(1): ("", "", "", "007", ""), make_no_kk(2): ("", "", "", "", "")}
+    assert households == {make_no_kk(1): ("Ani", make_nik(1), "", "007", ""), make_no_kk(2): ("Budi", make_nik(2), "", "", "")}
