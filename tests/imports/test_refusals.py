@@ -160,3 +160,22 @@ def test_a_changed_household_is_previewed_old_to_new_and_recorded(admin_client_,
     change = ImportRowChange.objects.get(batch=batch)
     assert (change.before["address"], change.after["address"]) == ("Jl. Lama", "Jl. Baru 5")
     assert batch.committed_by.username == "admin" and batch.committed_at is not None
+
+
+def test_an_upload_with_control_characters_gets_an_error_file_not_a_server_error(admin_client_, tmp_path, kelurahan_a):
+    import io
+
+    import openpyxl
+
+    path = write_csv(tmp_path / "kk.csv", [HEADER, row(1), row(2, alamat="Jl. \x1b[31mMawar", nama_kepala_keluarga="=1+1")])
+    with open(path, "rb") as fh:
+        response = admin_client_.post(reverse("imports:import_create"), {"kind": "households", "file": fh})
+    assert response.status_code == 302
+    batch = ImportBatch.objects.latest("pk")
+    assert (batch.status, batch.rows_invalid) == ("invalid", 1)
+    errors = admin_client_.get(reverse("imports:import_errors", args=[batch.pk]))
+    assert errors.status_code == 200
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(errors.streaming_content) if errors.streaming else errors.content)).active
+    cells = [c for r in sheet.iter_rows(values_only=True) for c in r if isinstance(c, str)]
+    assert "Jl. \ufffd[31mMawar" in cells and "'=1+1" in cells
+    assert not Household.objects.exists()
