@@ -442,7 +442,7 @@ class Member(models.Model):
             super().validate_unique(exclude=exclude)
         except ValidationError as exc:
             if "nik" in exc.error_dict:
-                exc.error_dict["nik"] = [ValidationError(ELSEWHERE_MESSAGE, code="unique")]
+                exc.error_dict["nik"] = [ValidationError(_("This NIK is already registered as a member."), code="unique")]
             raise
 
     @classmethod

@@ -59,7 +59,7 @@ def test_the_same_nik_registered_twice_at_once_in_two_kelurahan_makes_one_member
     assert Member.objects.filter(nik=make_nik(1)).count() == 1
     refused = [r for r in results if isinstance(r, ValidationError)]
     assert len(refused) == 1
-    assert "sudah terdaftar sebagai anggota KKMP" in " ".join(refused[0].messages)
+    assert [e.code for e in refused[0].error_dict["nik"]] == ["unique"]
 
 
 def test_the_same_new_kk_registered_twice_at_once_links_both_members_to_one_household(kelurahan_a, kelurahan_b):
