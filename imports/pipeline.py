@@ -155,6 +155,7 @@ class BaseImport:
     def columns(self, table):
         """The file's columns, or the whole file refused (ImportFileError, one message naming
         every missing or duplicated column). Unknown columns are ignored with a warning."""
+        self.locate_header(table)
         columns = Columns(table.headers, self.aliases)
         self.label = columns.label
         headers = [brief(text(h), 60) for h in table.headers]
@@ -182,6 +183,29 @@ class BaseImport:
                 _("Column(s) not recognised and not imported: %(columns)s.") % {"columns": ", ".join(unknown[:20])}
             )
         return columns
+
+    HEADER_SEARCH_ROWS = 10
+
+    def locate_header(self, table):
+        """Exports often start with a title ("DAFTAR KELUARGA KELURAHAN …", a date, a blank
+        row) above the column headers: when the first row names no required column, the first
+        of the next few rows that names them all becomes the header (row numbers stay those of
+        the sheet)."""
+        def names_all(cells):
+            found = Columns(cells, self.aliases)
+            return all(c in found for c in self.required_columns(found))
+
+        if names_all(table.headers) or any(Columns(table.headers, self.aliases).index.get(c) is not None for c in self.required):
+            return
+        skipped = []
+        for number, cells in table.rows:
+            skipped.append((number, cells))
+            if names_all(cells):
+                table.headers = list(cells)
+                return
+            if len(skipped) >= self.HEADER_SEARCH_ROWS:
+                break
+        table.rows = itertools.chain(skipped, table.rows)  # not found: as it was
 
     def rows(self, table, columns):
         """The file's data rows as `(row number, cells, problems)`: the cells of the columns

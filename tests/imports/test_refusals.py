@@ -179,3 +179,16 @@ def test_an_upload_with_control_characters_gets_an_error_file_not_a_server_error
     cells = [c for r in sheet.iter_rows(values_only=True) for c in r if isinstance(c, str)]
     assert "Jl. \ufffd[31mMawar" in cells and "'=1+1" in cells
     assert not Household.objects.exists()
+
+
+def test_title_rows_above_the_headers_are_skipped(tmp_path, kelurahan_a):
+    """A Disdukcapil export starts with its title and date; the header is the row below."""
+    path = write_csv(tmp_path / "kk.csv", [
+        ["DAFTAR KEPALA KELUARGA KELURAHAN SEPINGGAN"], ["Per 30 Juni 2025"], [], HEADER, row(1), row(2, rt="x"),
+    ])
+    _out, err, exc = run(path)
+    assert exc is not None and ("row 6" in err or "baris 6" in err)  # the sheet's own row numbers
+    path = write_csv(tmp_path / "kk.csv", [["DAFTAR KEPALA KELUARGA"], HEADER, row(1), row(2)])
+    _out, err, exc = run(path)
+    assert exc is None, err
+    assert Household.objects.count() == 2
