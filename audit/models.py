@@ -5,6 +5,8 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from kkmp.middleware import client_ip
+
 
 class AuditEventQuerySet(models.QuerySet):
     def about_member(self, member, *, since=None, until=None):
@@ -84,7 +86,7 @@ def record(action, *, request=None, user=None, obj=None, object_type="", object_
         username=(user.get_username() if is_user else detail.pop("username", ""))[:150],
         object_type=object_type,
         object_id=str(object_id),
-        ip=(request.META.get("REMOTE_ADDR") or None) if request is not None else None,
+        ip=client_ip(request) if request is not None else None,
         request_id=getattr(request, "id", "") if request is not None else "",
         detail=detail,
     )

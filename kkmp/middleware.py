@@ -1,11 +1,62 @@
-"""Request ids for logs and error pages, and the security headers every response carries."""
+"""The client's address behind the trusted proxy, request ids for logs and error pages, and the
+security headers every response carries."""
 
 import contextvars
+import ipaddress
 import logging
+import re
 import time
 import uuid
+from urllib.parse import urlencode
 
 _request_id = contextvars.ContextVar("request_id", default="-")
+_proxy_request_id = contextvars.ContextVar("proxy_request_id", default="")
+
+
+def trusted_proxy_hops():
+    from django.conf import settings
+
+    return max(int(getattr(settings, "KKMP_TRUSTED_PROXY_HOPS", 0) or 0), 0)
+
+
+def client_ip(request):
+    """The address of the client, as far as we can trust it.
+
+    With `KKMP_TRUSTED_PROXY_HOPS` = 0 (no proxy) it is the peer (`REMOTE_ADDR`) and
+    X-Forwarded-For is ignored. With N proxies in front, each of which *appends* the address it
+    received the request from (nginx `$proxy_add_x_forwarded_for`, Caddy's default), it is the
+    N-th entry from the right: the one our outermost proxy wrote. Entries to its left were sent
+    by the client and are never used. A missing, short or malformed header falls back to the
+    peer's address. Used by the sign-in lockout (django-axes) and the audit trail.
+    """
+    remote = request.META.get("REMOTE_ADDR") or None
+    hops = trusted_proxy_hops()
+    if not hops:
+        return remote
+    entries = [entry.strip() for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+    if len(entries) < hops or not entries[-hops]:
+        return remote
+    try:
+        return str(ipaddress.ip_address(entries[-hops]))
+    except ValueError:
+        return remote
+
+
+# The proxy's request id (nginx `$request_id`: 32 hex digits; a UUID) is kept beside ours when it
+# looks like one; anything longer, or with other characters, is dropped.
+PROXY_REQUEST_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def proxy_request_id(request):
+    """The sanitised X-Request-ID of the trusted proxy, or "" (no proxy, none, or not sane)."""
+    if not trusted_proxy_hops():
+        return ""  # without a proxy in front, the header comes from the client
+    from .logging import mask_numbers
+
+    incoming = request.META.get("HTTP_X_REQUEST_ID", "")
+    if not PROXY_REQUEST_ID.fullmatch(incoming) or mask_numbers(incoming) != incoming:
+        return ""  # an id the log would have to mask is not an id
+    return incoming
 
 # No inline script anywhere: our pages use none. The admin's templates use inline style
 # attributes, so only the admin may use them.
@@ -21,27 +72,35 @@ CSP_ADMIN = CSP.replace("style-src 'self'", "style-src 'self' 'unsafe-inline'").
 
 
 class RequestIdMiddleware:
-    """Give every request an id (or take the proxy's X-Request-ID), put it in the log lines
-    of that request and in the response, so a user's "error 5f3a…" can be found in the log."""
+    """Give every request our own id, put it in the log lines of that request, the audit trail
+    and the response, so a user's "error 5f3a…" can be found in the log. A client's
+    X-Request-ID is never taken; the trusted proxy's (see `proxy_request_id`) is logged beside
+    ours, to find the proxy's access log line."""
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        incoming = request.headers.get("X-Request-ID", "")
-        request.id = incoming[:64] if incoming.isalnum() else uuid.uuid4().hex[:12]
+        request.id = uuid.uuid4().hex[:12]
+        request.proxy_request_id = proxy_request_id(request)
         token = _request_id.set(request.id)
+        proxy_token = _proxy_request_id.set(request.proxy_request_id)
         try:
             response = self.get_response(request)
         finally:
             _request_id.reset(token)
+            _proxy_request_id.reset(proxy_token)
         response["X-Request-ID"] = request.id
         return response
 
 
 class RequestIdFilter(logging.Filter):
+    """`request_id`: ours; `request_ids`: ours, then the proxy's when there is one."""
+
     def filter(self, record):
         record.request_id = _request_id.get()
+        proxy = _proxy_request_id.get()
+        record.request_ids = f"{record.request_id} proxy={proxy}" if proxy else record.request_id
         return True
 
 
@@ -117,5 +176,5 @@ class TwoFactorMiddleware:
             and needs_second_factor(user)
             and not user.is_verified()
         ):
-            return redirect(f"/akun/2fa/?next={request.get_full_path()}")
+            return redirect("/akun/2fa/?" + urlencode({"next": request.get_full_path()}))
         return self.get_response(request)

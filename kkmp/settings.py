@@ -120,19 +120,32 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",  # refuses a locked-out user or address first
     "django.contrib.auth.backends.ModelBackend",
 ]
-# Lockout after repeated failures, per user name and per address (django-axes).
+# Lockout after repeated failures (django-axes): AXES_FAILURE_LIMIT wrong passwords for one user
+# name from one address block that user name from that address (not the user everywhere, so
+# an attacker cannot lock an officer out), and KKMP_SIGNIN_ADDRESS_FAILURE_LIMIT failures from
+# one address, whatever the user names, block that address (trying many names; 0: no limit),
+# both for AXES_COOLOFF_MINUTES. The address is `kkmp.middleware.client_ip` (see
+# KKMP_TRUSTED_PROXY_HOPS), the same as in the audit trail.
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("AXES_COOLOFF_MINUTES", default=15))
-AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+KKMP_SIGNIN_ADDRESS_FAILURE_LIMIT = env.int("KKMP_SIGNIN_ADDRESS_FAILURE_LIMIT", default=30)
+AXES_CLIENT_IP_CALLABLE = "kkmp.middleware.client_ip"
+AXES_HANDLER = "kkmp.passwords.SignInLockoutHandler"
+AXES_LOCKOUT_CALLABLE = "kkmp.views.locked_out"
+AXES_RESET_ON_SUCCESS = True  # a success clears that user name + address only
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 # Sessions: signed out after SESSION_IDLE_MINUTES without a request, and after
 # SESSION_COOKIE_AGE seconds in any case; closing the browser ends the session too.
 SESSION_IDLE_MINUTES = env.int("SESSION_IDLE_MINUTES", default=30)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-# Second factor (TOTP, django-otp): anyone may turn it on at /akun/2fa/; when this is on, admins
-# and DKUMKMP reviewers (who can read every kelurahan) must use it.
+# Second factor (TOTP, django-otp). When KKMP_REQUIRE_2FA is on, admins, staff and DKUMKMP
+# reviewers (who can read every kelurahan) must use it and cannot set it up with their password
+# alone: an admin issues a one-time enrolment link (admin: TOTP devices, or
+# `manage.py issue_2fa_enrolment USERNAME`), valid KKMP_2FA_ENROLMENT_HOURS. Everyone else may
+# set it up themselves at /akun/2fa/.
 KKMP_REQUIRE_2FA = env.bool("KKMP_REQUIRE_2FA", default=False)
+KKMP_2FA_ENROLMENT_HOURS = env.int("KKMP_2FA_ENROLMENT_HOURS", default=48)
 OTP_TOTP_ISSUER = "KKMP Anggota"
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "kelurahan:dashboard"
@@ -169,6 +182,11 @@ SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 315
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Proxies in front of the app that append the client's address to X-Forwarded-For (nginx,
+# Caddy): 0 = none, the peer's address is the client's and X-Forwarded-For and X-Request-ID are
+# ignored; 1 = one proxy: its right-most X-Forwarded-For entry is the client (entries to its
+# left come from the client and are never used) and its X-Request-ID is logged beside ours.
+KKMP_TRUSTED_PROXY_HOPS = env.int("KKMP_TRUSTED_PROXY_HOPS", default=0)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
@@ -176,7 +194,7 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 
 # --- Imports and exports --------------------------------------------------------------------
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
-# Exports neutralise formulas with our own helper (kelurahan.resources.neutralise).
+# Exports neutralise formulas with our own helper (kkmp.downloads.neutralise).
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 # Largest spreadsheet accepted by the import screens and commands, in megabytes.
 KKMP_IMPORT_MAX_UPLOAD_MB = env.int("KKMP_IMPORT_MAX_UPLOAD_MB", default=50)
@@ -236,8 +254,10 @@ LOGGING = {
     "filters": {"request_id": {"()": "kkmp.middleware.RequestIdFilter"}},
     "formatters": {
         "plain": {
-            "()": "kkmp.logging.MaskingFormatter",  # masks 16-digit numbers, tracebacks included
-            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+            # masks NIK/KK numbers (16 digits, also written with dots, dashes or spaces),
+            # tracebacks included; [our request id, then the trusted proxy's when there is one]
+            "()": "kkmp.logging.MaskingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_ids)s] %(message)s",
         },
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "plain"}},

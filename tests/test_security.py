@@ -173,3 +173,130 @@ def test_the_log_format_masks_identity_numbers_even_in_tracebacks():
     line = formatter.format(record)
     assert "6471051203900001" not in line and "6471050506150001" not in line
     assert "6471••••••••0001" in line and "Traceback" in line
+
+
+# --- request ids: ours always; the proxy's only through the trusted hop, sanitised ------------
+
+
+def _ids_seen_by_the_log(settings, hops, header, remote="127.0.0.1"):
+    """Run a request through RequestIdMiddleware and return (request, the log record's ids)."""
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+
+    from kkmp.middleware import RequestIdFilter, RequestIdMiddleware
+
+    settings.KKMP_TRUSTED_PROXY_HOPS = hops
+    seen = {}
+
+    def view(request):
+        record = logging.LogRecord("x", logging.INFO, __file__, 1, "hello", (), None)
+        RequestIdFilter().filter(record)
+        seen.update(request_id=record.request_id, request_ids=record.request_ids)
+        return HttpResponse()
+
+    meta = {"REMOTE_ADDR": remote, "HTTP_X_FORWARDED_FOR": "203.0.113.7"}
+    if header is not None:
+        meta["HTTP_X_REQUEST_ID"] = header
+    request = RequestFactory().get("/", **meta)
+    response = RequestIdMiddleware(view)(request)
+    assert response["X-Request-ID"] == request.id == seen["request_id"]
+    return request, seen
+
+
+def test_a_client_supplied_request_id_is_not_trusted(client):
+    response = client.get("/masuk/", HTTP_X_REQUEST_ID="abc123")
+    assert response["X-Request-ID"] != "abc123"
+    assert re.fullmatch(r"[0-9a-f]{12}", response["X-Request-ID"])
+
+
+def test_without_a_trusted_proxy_the_request_id_header_is_ignored(settings):
+    request, seen = _ids_seen_by_the_log(settings, 0, "9f86d081884c7d659a2feaa0c55ad015")
+    assert re.fullmatch(r"[0-9a-f]{12}", request.id)
+    assert "9f86d081884c7d659a2feaa0c55ad015" not in seen["request_ids"]
+
+
+def test_through_the_trusted_proxy_its_request_id_is_logged_beside_ours(settings):
+    request, seen = _ids_seen_by_the_log(settings, 1, "9f86d081884c7d659a2feaa0c55ad015")
+    assert re.fullmatch(r"[0-9a-f]{12}", request.id)  # ours stays the id shown and audited
+    assert request.proxy_request_id == "9f86d081884c7d659a2feaa0c55ad015"
+    assert request.id in seen["request_ids"] and "9f86d081884c7d659a2feaa0c55ad015" in seen["request_ids"]
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["x" * 65, "abc def", "abc<script>", "abc\r\nSet-Cookie: x=1", "ünïcode", "", "6471051203900001",
+     "6471-0512-0390-0001"],
+)
+def test_a_proxy_request_id_that_is_too_long_or_odd_is_dropped(settings, header):
+    request, seen = _ids_seen_by_the_log(settings, 1, header)
+    assert request.proxy_request_id == ""
+    assert seen["request_ids"] == request.id
+
+
+def test_the_log_format_carries_both_request_ids():
+    from django.conf import settings
+
+    assert "%(request_ids)s" in settings.LOGGING["formatters"]["plain"]["format"]
+
+
+# --- log masking: NIK/KK numbers written with dots, dashes or spaces ------------------------
+
+
+@pytest.mark.parametrize(
+    "written",
+    [
+        "6471051203900001",
+        "6471.0512.0390.0001",
+        "6471-05-120390-0001",
+        "6471 0512 0390 0001",
+        "6471.0512 0390-0001",
+        "64.71.05.120390.0001",
+        "647105 120390 0001",
+        "64 71 05 12 03 90 0001",
+        "6471-0512-0390-0001.",
+    ],
+)
+def test_log_masking_covers_numbers_written_with_separators(written):
+    from kkmp.logging import mask_numbers
+
+    for line in (f"NIK {written}", f"no_kk=({written})", f"{written} 2 kali", f"sebelum 3 {written}"):
+        masked = mask_numbers(line)
+        assert "6471••••••••0001" in masked, line
+        assert "0512" not in masked and "120390" not in masked and "0390" not in masked, masked
+
+
+@pytest.mark.parametrize(
+    "ordinary",
+    [
+        "2025-09-30 14:05:33,123 INFO kkmp [3f2a9c0d1e2b] GET /anggota/ 200 in 1234.5678 ms",
+        "periode 2025-08-19 2025-10-19",
+        "tanggal 30-09-2025 01-10-2025",
+        "tanggal 30.09.2025 01.10.2025",
+        "from 192.168.100.200 10.20.30.40 via 10.20.30.40 10.20.30.41",
+        "request 3f2a9c0d1e2b proxy=9f86d081884c7d659a2feaa0c55ad015",
+        "uuid 12345678-1234-1234-abcd-1234567890ab and deadbeef-1234-5678-9012-3456beefcafe",
+        "kelurahan 64.71.05.1002 64.71.05.1003, member 64.71.05.1002-00001",
+        "durations 0.12 0.34 0.56 0.78 1.23 4.56 7.89 0.12",
+        "phone 0812-3456-7890, amount 1.000.000.000",
+    ],
+)
+def test_log_masking_leaves_dates_times_addresses_and_ids_alone(ordinary):
+    from kkmp.logging import mask_numbers
+
+    assert mask_numbers(ordinary) == ordinary
+
+
+def test_the_log_format_masks_separated_numbers_in_tracebacks_too():
+    from django.conf import settings
+
+    from kkmp.logging import MaskingFormatter
+
+    formatter = MaskingFormatter(settings.LOGGING["formatters"]["plain"]["format"])
+    try:
+        raise ValueError("bad KK 6471-05-050615-0001")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "NIK %s", ("6471 0512 0390 0001",), sys.exc_info())
+    record.request_id = record.request_ids = "-"
+    line = formatter.format(record)
+    assert "0512 0390" not in line and "050615" not in line
+    assert line.count("6471••••••••0001") == 3  # the message, the source line and the error
