@@ -36,6 +36,10 @@ class AdminsOnlyMixin:
     def has_delete_permission(self, request, obj=None):
         return self.has_view_permission(request, obj) and super().has_delete_permission(request, obj)
 
+    def has_export_permission(self, request):
+        """django-import-export checks the model permission only: the same rule as viewing."""
+        return self.has_view_permission(request) and super().has_export_permission(request)
+
 
 @admin.register(AuditEvent)
 class AuditEventAdmin(AdminsOnlyMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
