@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 
 from audit.models import AuditEvent, record
+from imports.access import may_import
 
 from . import counters
 from .grants import (
@@ -44,7 +45,7 @@ class ImportLinkAdmin(AuditedExportMixin, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
-        if request.user.has_perm("imports.add_importbatch"):
+        if may_import(request.user):
             extra_context["import_url"] = reverse("imports:import_create") + f"?jenis={self.import_kind}"
         return super().changelist_view(request, extra_context)
 

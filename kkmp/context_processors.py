@@ -18,3 +18,10 @@ def language_links(request):
             if code != current
         ]
     }
+
+
+def powers(request):
+    """What the menu offers: `may_import` (imports/access.py)."""
+    from imports.access import may_import
+
+    return {"may_import": may_import(getattr(request, "user", None))}

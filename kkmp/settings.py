@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "kkmp.context_processors.language_links",
+                "kkmp.context_processors.powers",
             ],
         },
     },
