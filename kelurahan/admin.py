@@ -175,7 +175,7 @@ class AccountAdmin(UserAdmin):
 @admin.register(Group)
 class RoleAdmin(GroupAdmin):
     """Groups carry the roles; a staff member who is not a superuser changes only groups
-    whose permissions they all hold, and adds only permissions they hold."""
+    `editable_groups` allows (never the shared role groups), and adds only permissions they hold."""
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(pk__in=editable_groups(request.user))

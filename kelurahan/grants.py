@@ -33,11 +33,18 @@ def grantable_kelurahan(editor):
 
 
 def editable_groups(editor):
-    """Groups whose permissions are all held by the editor."""
+    """Groups a staff member may change or delete: not the shared role groups (`setup_roles`:
+    their powers are the product's, for superusers only), none holding a permission the editor
+    lacks, and none with an account the editor may not manage. Changing a group changes every
+    member's powers, so "grant only what you hold" must hold for each of them."""
     if editor.is_superuser:
         return Group.objects.all()
-    return Group.objects.exclude(
-        permissions__in=Permission.objects.exclude(pk__in=grantable_permissions(editor))
+    from members.services import ROLE_PERMISSIONS
+
+    return (
+        Group.objects.exclude(name__in=list(ROLE_PERMISSIONS))
+        .exclude(permissions__in=Permission.objects.exclude(pk__in=grantable_permissions(editor)))
+        .exclude(user__in=get_user_model().objects.exclude(pk__in=manageable_users(editor)))
     )
 
 

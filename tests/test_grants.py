@@ -98,18 +98,58 @@ def test_staff_cannot_open_accounts_holding_more_than_they_do(staff_client, admi
         assert user.username != "diambil-alih"
 
 
-def test_staff_cannot_widen_a_role_beyond_their_own_permissions(staff_client, roles):
+def test_staff_cannot_change_a_shared_role_group(staff_client, staff, roles):
+    """The role groups are shared by every officer or reviewer of the city: a coordinator who
+    changed "Pengurus KKMP" would change the powers of accounts they may not manage (issue 10)."""
+    staff.user_permissions.add(Permission.objects.get(codename="delete_group"))
     group = roles[OFFICER_GROUP]
     before = set(group.permissions.values_list("pk", flat=True))
+    change_user = Permission.objects.get(content_type__app_label="auth", codename="change_user").pk
+    url = reverse("admin:auth_group_change", args=[group.pk])
+    assert staff_client.get(url).status_code == 302  # "does not exist", back to the index
+    staff_client.post(url, {"name": group.name, "permissions": [change_user]})
+    staff_client.post(reverse("admin:auth_group_delete", args=[group.pk]), {"post": "yes"})
+    group.refresh_from_db()
+    assert set(group.permissions.values_list("pk", flat=True)) == before
+    changelist = staff_client.get(reverse("admin:auth_group_changelist")).content.decode()
+    assert url not in changelist
+
+
+def test_staff_cannot_widen_a_group_beyond_their_own_permissions(staff_client, staff):
+    group = Group.objects.create(name="Tim lapangan")
+    staff.groups.add(group)
     extra = Permission.objects.get(codename="view_all_kelurahan").pk
     response = staff_client.post(
         reverse("admin:auth_group_change", args=[group.pk]),
-        {"name": group.name, "permissions": [*before, extra]},
+        {"name": group.name, "permissions": [extra]},
     )
     assert response.status_code == 200 and response.context["adminform"].form.errors
-    assert set(group.permissions.values_list("pk", flat=True)) == before
-    reviewer_role = staff_client.get(reverse("admin:auth_group_change", args=[roles[REVIEWER_GROUP].pk]))
-    assert reviewer_role.status_code == 302
+    assert not group.permissions.exists()
+
+
+def test_staff_cannot_change_a_group_whose_accounts_they_may_not_manage(staff_client, admin_user):
+    """Powers added to a group reach every account in it, so a group holding an account beyond
+    the editor's reach (here a superuser) is not theirs to change."""
+    group = Group.objects.create(name="Campuran")
+    admin_user.groups.add(group)
+    change_user = Permission.objects.get(content_type__app_label="auth", codename="change_user").pk
+    url = reverse("admin:auth_group_change", args=[group.pk])
+    assert staff_client.get(url).status_code == 302
+    staff_client.post(url, {"name": group.name, "permissions": [change_user]})
+    assert not group.permissions.exists()
+
+
+def test_staff_changes_a_group_they_fully_manage(staff_client, staff, newcomer):
+    group = Group.objects.create(name="Tim pendaftaran")
+    newcomer.groups.add(group)
+    staff.groups.add(group)
+    view_user = Permission.objects.get(content_type__app_label="auth", codename="view_user").pk
+    response = staff_client.post(
+        reverse("admin:auth_group_change", args=[group.pk]),
+        {"name": group.name, "permissions": [view_user]},
+    )
+    assert response.status_code == 302
+    assert list(group.permissions.values_list("pk", flat=True)) == [view_user]
 
 
 def test_officers_of_a_kelurahan_are_read_only_for_staff(staff_client, staff, kelurahan_a, newcomer):
