@@ -57,13 +57,23 @@ def test_part_names_that_leave_the_archive_are_refused(tmp_path, name):
         read_table(rezip(workbook_bytes(tmp_path), add={name: b"<x/>"}), "evil.xlsx")
 
 
-def test_a_sheet_that_claims_millions_of_rows_is_refused(tmp_path):
+def test_a_sheet_that_claims_millions_of_rows_is_read_for_what_it_holds(tmp_path):
+    # the <dimension> a sheet claims is ignored (python-calamine ignores it too): what counts
+    # is the used range the pre-scan finds, cell by cell
     data = workbook_bytes(tmp_path)
     sheet = zipfile.ZipFile(io.BytesIO(data)).read("xl/worksheets/sheet1.xml")
     claimed = re.sub(rb'<dimension ref="A1:B2"\s*/>', b'<dimension ref="A1:B5000000"/>', sheet)
     assert claimed != sheet
-    with pytest.raises(ImportFileError, match="5,000,000"):
-        read_table(rezip(data, replace={"xl/worksheets/sheet1.xml": claimed}), "big.xlsx")
+    table = read_table(rezip(data, replace={"xl/worksheets/sheet1.xml": claimed}), "big.xlsx")
+    assert [row for _n, row in table.rows] == [["64.71.05.1002", "6471050506150001"]]
+
+
+@override_settings(KKMP_IMPORT_MAX_ROWS=30)
+def test_a_sheet_that_holds_more_rows_than_the_limit_is_refused_before_reading(tmp_path):
+    data = workbook_bytes(tmp_path, [HEADER, *[["64.71.05.1002", str(i)] for i in range(50)]])
+    with pytest.raises(ImportFileError) as exc:
+        read_table(data, "big.xlsx")  # at the first row past the limit, before any reader
+    assert "32" in str(exc.value) and "30" in str(exc.value)
 
 
 @override_settings(KKMP_IMPORT_MAX_ROWS=3)
