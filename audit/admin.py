@@ -1,5 +1,7 @@
 from django.contrib import admin
 
+from kkmp.admin_site import AdminsOnlyMixin
+
 from .models import AuditEvent
 
 
@@ -14,31 +16,6 @@ class ReadOnlyAdminMixin:
 
     def has_delete_permission(self, request, obj=None):
         return False
-
-
-class AdminsOnlyMixin:
-    """Personal data in the admin is for admins (superusers) only. Officers and reviewers work on
-    the site's pages, which apply the kelurahan scope and the masking; a staff account that,
-    say, manages accounts never sees members, households, import files or the trail here."""
-
-    def has_module_permission(self, request):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_view_permission(self, request, obj=None):
-        return request.user.is_active and request.user.is_superuser
-
-    def has_change_permission(self, request, obj=None):
-        return self.has_view_permission(request, obj) and super().has_change_permission(request, obj)
-
-    def has_add_permission(self, request, *args):
-        return self.has_view_permission(request) and super().has_add_permission(request, *args)
-
-    def has_delete_permission(self, request, obj=None):
-        return self.has_view_permission(request, obj) and super().has_delete_permission(request, obj)
-
-    def has_export_permission(self, request):
-        """django-import-export checks the model permission only: the same rule as viewing."""
-        return self.has_view_permission(request) and super().has_export_permission(request)
 
 
 @admin.register(AuditEvent)
