@@ -4,7 +4,8 @@ Uses its own database (BENCH_DATABASE_URL, default `kkmp_bench` on the local Pos
 recreated on every run. Each measured step is a `manage.py` command in a child
 process (Django's start-up, ~1 s, included), so its peak memory (max RSS) is its own. Sizes:
 BENCH_ROWS households (default 200,000, a city) and BENCH_MEMBERS members (default 60,000);
-fixed seed, files kept in bench-data/.
+fixed seed, files kept in bench-data/. Then bench/members.py (member search at 1,000,000
+members) and bench/uploads.py (hostile and largest uploads) print their own tables.
 """
 
 import csv
@@ -155,6 +156,7 @@ def main():
     print(f"| page `/` rendered | {dashboard[2]} | {dashboard[3]} |")
     print(load)
     subprocess.run([PY, "bench/members.py"], cwd=ROOT, check=True)  # member search at 1,000,000 members
+    subprocess.run([PY, "bench/uploads.py"], cwd=ROOT, check=True)  # hostile and largest uploads (issue 10)
 
 
 if __name__ == "__main__":
