@@ -781,7 +781,7 @@ class _Reader:
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115  (closed with the reader)
         self.proc = subprocess.Popen(
             [sys.executable, "-I", "-B", str(READER),
-             str(settings.KKMP_IMPORT_READER_MEMORY_MB), str(max(1, int(settings.KKMP_IMPORT_READER_SECONDS)))],
+             str(settings.KKMP_IMPORT_READER_MEMORY_MB), str(max(1, int(seconds + 0.999)))],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, bufsize=0,
             env={"LC_ALL": "C.UTF-8"}, close_fds=True,
         )
@@ -892,8 +892,13 @@ def _streamed(reader, first_rows, next_row):
 
 
 def _xlsx_table(data):
-    scan = check_xlsx(data)  # at most KKMP_IMPORT_READER_SECONDS, then the reader as long again
-    reader = _Reader(data, settings.KKMP_IMPORT_READER_SECONDS)
+    # One time budget, KKMP_IMPORT_READER_SECONDS, for the scan and the reader together.
+    started = time.monotonic()
+    scan = check_xlsx(data)
+    left = settings.KKMP_IMPORT_READER_SECONDS - (time.monotonic() - started)
+    if left <= 0:
+        raise ImportFileError(_limits_message())
+    reader = _Reader(data, left)
     message = reader.recv()
     if message[0] != "head":
         reader.close()

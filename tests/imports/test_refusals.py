@@ -60,7 +60,7 @@ def test_a_file_without_the_required_columns_is_refused_whole(tmp_path, keluraha
 
 def test_a_header_row_without_data_is_refused(tmp_path, kelurahan_a):
     _out, _err, exc = run(write_csv(tmp_path / "kk.csv", [HEADER, ["", "", "", "", "", "", ""]]))
-    assert exc is not None and "no data rows" in str(exc)
+    assert exc is not None and "tidak ada baris data" in str(exc)
 
 
 def test_unknown_extra_columns_are_named_in_a_warning(tmp_path, kelurahan_a):

@@ -85,7 +85,7 @@ def test_the_head_of_another_cooperatives_kk_is_not_named(officer_client, kelura
     )
     body = response.content.decode()
     assert Member.objects.count() == 1
-    assert "another KKMP" in said(response)
+    assert "KKMP lain" in said(response)
     assert head.member_number not in body and kelurahan_b.nama not in said(response)
     [event] = events(AuditEvent.Action.MEMBER_ELSEWHERE)
     assert event.detail["kind"] == "head_of_household" and event.object_id == str(head.pk)
