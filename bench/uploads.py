@@ -2,7 +2,8 @@
 `.venv/bin/python bench/uploads.py`).
 
 For each crafted attack file of issue 10 (points 7 and 8) and the largest legitimate files
-(200,000 households as XLSX and CSV, 1,000,000 as XLSX, a CSV near the 50 MB upload limit), runs
+(200,000 and 300,000 households, the row limit, as XLSX and CSV; 1,000,000 as XLSX and a CSV near the
+50 MB upload limit, both past the row limit), runs
 `import_households FILE --dry-run` in a fresh process and prints one Markdown table row: size,
 outcome (refused with the start of its message, or the counts), seconds of the import itself
 (Django's start-up excluded), how much the worker grew (its peak RSS, VmHWM, during the import
@@ -185,7 +186,13 @@ def files():
     if not xlsx.exists():
         xlsx_from_csv(small, xlsx)
     out.append((xlsx.name, xlsx))
-    near_limit = households_csv(600_000, "households-600000.csv")  # ~49 MB
+    at_limit = households_csv(300_000, "households-300000.csv")  # KKMP_IMPORT_MAX_ROWS: the largest accepted
+    out.append((at_limit.name, at_limit))
+    xlsx = WORK / "households-300000.xlsx"
+    if not xlsx.exists():
+        xlsx_from_csv(at_limit, xlsx)
+    out.append((xlsx.name, xlsx))
+    near_limit = households_csv(600_000, "households-600000.csv")  # ~49 MB: past the row limit
     out.append((near_limit.name, near_limit))
     million = households_csv(1_000_000, "households-1000000.csv")
     big = WORK / "households-1000000.xlsx"

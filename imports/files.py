@@ -965,7 +965,10 @@ def data_rows(table):
             cells = list(map(str.strip, row))
         count += 1
         if count > limit:
-            raise ImportFileError(_("The file has more than %(max)s data rows.") % {"max": f"{limit:,}"})
+            raise ImportFileError(_(
+                "The file has more than %(max)s data rows. Split it into smaller files (for "
+                "example one per kecamatan) and import them one after the other."
+            ) % {"max": f"{limit:,}"})
         yield number, cells
 
 

@@ -201,7 +201,9 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 KKMP_IMPORT_MAX_UPLOAD_MB = env.int("KKMP_IMPORT_MAX_UPLOAD_MB", default=50)
 # An XLSX may not unpack to more than this (zip bombs), nor hold more data rows than this.
 KKMP_IMPORT_MAX_UNCOMPRESSED_MB = env.int("KKMP_IMPORT_MAX_UNCOMPRESSED_MB", default=500)
-KKMP_IMPORT_MAX_ROWS = env.int("KKMP_IMPORT_MAX_ROWS", default=1_000_000)
+# 300,000 rows (a city's households: Balikpapan has ~200,000) keep an import's worker under
+# +256 MiB (`make bench`); a larger area is imported in parts (e.g. one file per kecamatan).
+KKMP_IMPORT_MAX_ROWS = env.int("KKMP_IMPORT_MAX_ROWS", default=300_000)
 # The XLSX reader runs apart from the web/worker process with this much memory and time at
 # most; a workbook that needs more is refused with a plain message (imports/files.py).
 KKMP_IMPORT_READER_MEMORY_MB = env.int("KKMP_IMPORT_READER_MEMORY_MB", default=1024)

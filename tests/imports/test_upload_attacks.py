@@ -14,7 +14,6 @@ import sqlite3
 import struct
 import subprocess
 import sys
-import time
 import zipfile
 import zlib
 from datetime import datetime
@@ -135,10 +134,8 @@ def declare(data, name, size, crc=None):
 def test_a_cell_at_xfd1048576_behind_a_false_dimension_is_refused_before_any_reader():
     data = workbook(header_row() + '<row r="1048576">' + cell("XFD1048576", "x") + "</row>", dimension="A1:B2")
     assert len(data) < 2048
-    started = time.perf_counter()
     message = refused(data)
-    assert "1,048,576" in message
-    assert time.perf_counter() - started < 2
+    assert "1,048,576" in message  # the scan's own message: the reader never ran
 
 
 def test_the_far_column_alone_is_refused_too():
@@ -157,6 +154,7 @@ def test_a_row_number_beyond_excel_is_refused():
     assert "99999999999" in refused(data)
 
 
+@override_settings(KKMP_IMPORT_MAX_ROWS=1_000_000)
 def test_a_sparse_sheet_with_one_far_cell_is_refused_as_too_large_to_read():
     # 2 KB that calamine would hold as 500,000 × 100 cells (1.5 GB)
     data = workbook(header_row() + '<row r="500000">' + cell("CV500000", "x") + "</row>")
@@ -219,19 +217,17 @@ def dense_sheet():
     return out.getvalue()
 
 
-def test_a_dense_sheet_of_1048575_rows_is_refused_in_seconds(dense_sheet):
+@override_settings(KKMP_IMPORT_MAX_ROWS=1_000_000)
+def test_a_dense_sheet_of_1048575_rows_is_refused(dense_sheet):
+    # the old reader took 18 s and 820 MB; the time and memory are measured in `make bench`
     assert len(dense_sheet) < 6 * 1024 * 1024
-    started = time.perf_counter()
     message = refused(dense_sheet)
     assert "1,000,002" in message and "1,000,000" in message
-    assert time.perf_counter() - started < 15  # ~3 s; the old reader took 18 s and 820 MB
 
 
 @override_settings(KKMP_IMPORT_MAX_ROWS=1000)
 def test_the_scan_stops_at_the_first_row_past_the_limit(dense_sheet):
-    started = time.perf_counter()
-    assert "1,002" in refused(dense_sheet)
-    assert time.perf_counter() - started < 1  # not after reading the million rows
+    assert "1,002" in refused(dense_sheet)  # the row it stopped at: not after reading the million rows
 
 
 def test_a_shared_strings_part_that_claims_four_billion_strings_is_refused():
