@@ -253,14 +253,14 @@ def measure(path):
 
     reader = []
 
-    class Peak(logging.Handler):  # the reader's own peak, as imports.files logs it
+    class Peak(logging.Handler):  # the reader's own peak, as imports.xlsx_read logs it
         def emit(self, record):
             found = re.search(r"reader peak (\d+) MiB", record.getMessage())
             if found:
                 reader.append(int(found.group(1)))
 
-    logging.getLogger("imports.files").addHandler(Peak())
-    logging.getLogger("imports.files").setLevel(logging.INFO)
+    logging.getLogger("imports.xlsx_read").addHandler(Peak())
+    logging.getLogger("imports.xlsx_read").setLevel(logging.INFO)
     before = _high_water_kib()
     out, err = io.StringIO(), io.StringIO()
     started = time.perf_counter()

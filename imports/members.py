@@ -20,21 +20,10 @@ from kelurahan.models import Kelurahan
 from members.identity import check_nik, check_no_kk
 from members.models import Household, Member, MemberStatusChange, age_on, normalise_phone, normalise_rt_rw
 
-from .cells import brief
+from .base import BaseImport, Parsed, Problem, UndoRefused
+from .copying import CHUNK, _in_ranges, id_ranges, rows_matching
 from .models import ImportBatch, ImportRowChange
-from .pipeline import (
-    CHUNK,
-    BaseImport,
-    Parsed,
-    Problem,
-    UndoRefused,
-    _in_ranges,
-    a_date,
-    id_ranges,
-    rows_matching,
-    text,
-    whole_number,
-)
+from .values import a_date, brief, text, whole_number
 
 MEMBER_ALIASES = {
     **{a: "kode_kelurahan" for a in ("kode_kelurahan", "kode_kel", "kelurahan", "nama_kelurahan", "koperasi")},

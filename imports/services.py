@@ -1,4 +1,5 @@
-"""Running import batches: upload, check (in the request or by the task worker), confirm, undo.
+"""Running import batches: upload, check, confirm, undo (`tasks.py` decides whether a check or a
+confirmed import runs in the request or in the task worker, and calls these either way).
 
 Status and counts live on the `ImportBatch`; progress while a batch runs lives in the
 "imports" cache, which the web server and the worker share.
@@ -19,7 +20,10 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent, record
 
 from . import pipeline
+from .files import data_rows, read_table
 from .models import ImportBatch
+from .table import ImportFileError
+from .values import text
 
 log = logging.getLogger(__name__)
 STAGES = {
@@ -86,31 +90,6 @@ def create_batch(*, kind, uploaded, user, kelurahan=None):
     return batch
 
 
-def runs_in_background(batch):
-    return batch.file_size > settings.KKMP_IMPORT_BACKGROUND_BYTES
-
-
-def start_validation(batch):
-    """Check the batch now, or hand it to the task worker when the file is large."""
-    if runs_in_background(batch):
-        from .tasks import validate_import
-
-        transaction.on_commit(lambda: validate_import.enqueue(batch.pk))
-    else:
-        validate_batch(batch)
-
-
-def start_commit(batch, user):
-    batch.status = ImportBatch.Status.COMMITTING
-    batch.save(update_fields=["status"])
-    if runs_in_background(batch):
-        from .tasks import commit_import
-
-        transaction.on_commit(lambda: commit_import.enqueue(batch.pk, user.pk))
-    else:
-        commit_batch(batch, user)
-
-
 def _read(batch):
     with batch.file.open("rb") as fh:
         return fh.read()
@@ -124,7 +103,7 @@ def validate_batch(batch, progress=None):
     try:
         data = _read(batch)
         importer, parsed, plan = pipeline.analyse(batch, data, progress)
-    except pipeline.ImportFileError as exc:
+    except ImportFileError as exc:
         finish(batch, ImportBatch.Status.INVALID, str(exc))
         return batch
     except Exception:
@@ -149,7 +128,7 @@ def commit_batch(batch, user, progress=None):
     progress = progress or progress_reporter(batch.pk)
     try:
         parsed = pipeline.commit(batch, _read(batch), user, progress)
-    except pipeline.ImportFileError as exc:
+    except ImportFileError as exc:
         finish(batch, ImportBatch.Status.INVALID, str(exc))
         return None
     except Exception:
@@ -201,10 +180,10 @@ def error_report(batch, data, problems):
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Errors"))
     try:
-        table = pipeline.read_table(data, batch.file_name)
-        headers = [pipeline.text(h) for h in table.headers]
-        rows = pipeline.data_rows(table)
-    except pipeline.ImportFileError:
+        table = read_table(data, batch.file_name)
+        headers = [text(h) for h in table.headers]
+        rows = data_rows(table)
+    except ImportFileError:
         headers, rows = [], iter(())
     sheet.append([_("row"), _("what is wrong"), *[neutralise(h) for h in headers]])
     file_level = by_row.pop(0, [])
@@ -213,7 +192,7 @@ def error_report(batch, data, problems):
     for number, cells in rows:
         if number in by_row:
             reasons = "; ".join(f"{p.column}: {p.message}" for p in by_row[number])
-            sheet.append([number, reasons, *[neutralise(pipeline.text(c)) for c in cells]])
+            sheet.append([number, reasons, *[neutralise(text(c)) for c in cells]])
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

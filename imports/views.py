@@ -11,8 +11,9 @@ from django.views.decorators.http import require_POST
 from audit.models import AuditEvent, record
 from kkmp.downloads import spreadsheet
 
-from . import pipeline, services
+from . import pipeline, services, tasks
 from .access import admins_only
+from .base import UndoRefused
 from .forms import UploadForm
 from .models import ImportBatch
 
@@ -40,7 +41,7 @@ def import_create(request):
             user=request.user,
             kelurahan=form.cleaned_data["kelurahan"],
         )
-        services.start_validation(batch)
+        tasks.start_validation(batch)
         return redirect(batch)
     return render(request, "imports/import_create.html", {"form": form, "kinds": ImportBatch.Kind.choices})
 
@@ -87,7 +88,7 @@ def import_commit(request, pk):
     if batch.status != ImportBatch.Status.READY:
         messages.error(request, _("This batch cannot be imported in its current state."))
         return redirect(batch)
-    services.start_commit(batch, request.user)
+    tasks.start_commit(batch, request.user)
     batch.refresh_from_db()
     if batch.status == ImportBatch.Status.COMMITTED:
         messages.success(
@@ -105,7 +106,7 @@ def import_undo(request, pk):
     batch = get_object_or_404(ImportBatch, pk=pk)
     try:
         services.undo_batch(batch, request.user, request=request)
-    except pipeline.UndoRefused as exc:
+    except UndoRefused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, _("The import was undone; the previous values are restored."))

@@ -1,6 +1,6 @@
 """The XLSX reader's own process: python-calamine on an uploaded workbook, behind limits.
 
-`imports.files` starts this file as a child (`python -I imports/xlsx_reader.py MEMORY_MB
+`imports.xlsx_read` starts this file as a child (`python -I imports/xlsx_reader.py MEMORY_MB
 SECONDS`), writes the workbook to its stdin and reads the first sheet back from its stdout.
 Before it touches the workbook the child caps its own address space (RLIMIT_AS) and CPU time
 (RLIMIT_CPU), turns off core dumps and sets an alarm, so a workbook that makes the reader

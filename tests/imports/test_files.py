@@ -7,7 +7,8 @@ import zipfile
 import pytest
 from django.test import override_settings
 
-from imports.pipeline import ImportFileError, read_table
+from imports.files import read_table
+from imports.table import ImportFileError
 from tests.files import write_xlsx
 
 HEADER = ["kode_kelurahan", "no_kk"]
@@ -78,7 +79,7 @@ def test_a_sheet_that_holds_more_rows_than_the_limit_is_refused_before_reading(t
 
 @override_settings(KKMP_IMPORT_MAX_ROWS=3)
 def test_more_data_rows_than_the_limit_are_refused(tmp_path):
-    from imports.pipeline import data_rows
+    from imports.files import data_rows
 
     table = read_table(b"a,b\n" + b"1,2\n" * 4, "x.csv")
     with pytest.raises(ImportFileError, match="3"):

@@ -184,7 +184,7 @@ def test_a_file_without_kelurahan_needs_one_chosen(tmp_path, kelurahan_a):
 
 
 def test_created_ids_are_recorded_as_runs_of_consecutive_ids():
-    from imports.pipeline import id_ranges
+    from imports.copying import id_ranges
 
     assert id_ranges([7, 1, 2, 3, 8, 10]) == [[1, 3], [7, 8], [10, 10]]
     assert id_ranges([]) == []
@@ -208,7 +208,7 @@ def test_a_trigger_on_the_household_table_still_fires_during_an_import(tmp_path,
 def test_rows_inserted_without_row_triggers_must_reference_existing_rows(kelurahan_a):
     from django.db import IntegrityError, transaction
 
-    from imports.pipeline import _foreign_keys_checked_once, _lock_referenced_rows
+    from imports.copying import _foreign_keys_checked_once, _lock_referenced_rows
 
     with connection.cursor() as cursor:
         keys = _foreign_keys_checked_once(cursor, Household, ["no_kk", "kelurahan_id"])
@@ -224,7 +224,7 @@ def test_rows_inserted_without_row_triggers_must_reference_existing_rows(kelurah
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="COPY")
 def test_copy_keeps_every_character_of_a_value():
-    from imports.pipeline import _copy
+    from imports.copying import _copy
 
     values = ["a\\b", "tab\there", "line\nbreak", "cr\rhere", "\\N", "", "Jl. Ke'bun \"7\"", "Cempaka • ümlaut"]
     with connection.cursor() as cursor:

@@ -9,7 +9,8 @@ import pytest
 from django.urls import reverse
 
 from imports.models import ImportBatch
-from imports.pipeline import UndoRefused, undo
+from imports.base import UndoRefused
+from imports.pipeline import undo
 from members import services
 from members.models import Household, Member, MemberStatusChange
 from tests.factories import HouseholdFactory, MemberFactory, make_nik, make_no_kk

@@ -24,14 +24,10 @@ import pytest
 from django.test import override_settings
 from django.urls import reverse
 
-from imports.files import (
-    XLSX_DAMAGED,
-    FormulaCells,
-    ImportFileError,
-    check_xlsx,
-    data_rows,
-    read_table,
-)
+from imports.files import data_rows, read_table
+from imports.table import ImportFileError
+from imports.xlsx_checks import check_xlsx
+from imports.xlsx_scan import XLSX_DAMAGED, FormulaCells
 from imports.models import ImportBatch
 from members.models import Household
 
@@ -283,7 +279,7 @@ def test_a_dtd_after_the_first_2048_bytes_of_a_part_is_found():
 
 @pytest.mark.parametrize("split", [1, 4, 8])
 def test_a_dtd_split_across_two_read_chunks_is_found(split):
-    from imports.files import CHUNK
+    from imports.xlsx_checks import CHUNK
 
     marker = "<!DOCTYPE"
     padding = CHUNK - split  # the marker starts `split` bytes before the end of the first chunk
@@ -425,7 +421,7 @@ def test_a_workbook_beyond_the_readers_memory_is_refused_with_a_plain_message():
 
 
 def test_a_reader_killed_by_a_signal_or_too_slow_becomes_a_plain_refusal():
-    from imports.files import _Reader
+    from imports.xlsx_read import _Reader
 
     # straight to the reader, past the pre-scan: calamine aborts (SIGABRT) on this one
     attack = workbook(header_row() + '<row r="1048576">' + cell("XFD1048576", "x") + "</row>")

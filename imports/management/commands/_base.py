@@ -11,7 +11,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from imports import pipeline, services
+from imports.base import no_progress
 from imports.models import ImportBatch
+from imports.table import ImportFileError
 from kelurahan.models import Kelurahan
 
 
@@ -55,7 +57,7 @@ class ImportCommand(BaseCommand):
                 parsed = services.commit_batch(batch, batch.created_by, progress)
                 if parsed is None:
                     raise CommandError(batch.message)
-        except pipeline.ImportFileError as exc:
+        except ImportFileError as exc:
             raise CommandError(str(exc)) from None
         finally:
             if sys.stderr.isatty():
@@ -95,7 +97,7 @@ class ImportCommand(BaseCommand):
 
     def _progress_bar(self):
         if not sys.stderr.isatty():
-            return pipeline.no_progress
+            return no_progress
         out = sys.stderr
 
         def show(stage, done, total):

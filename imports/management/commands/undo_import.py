@@ -1,7 +1,8 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from imports import pipeline, services
+from imports import services
+from imports.base import UndoRefused
 from imports.models import ImportBatch
 
 
@@ -19,6 +20,6 @@ class Command(BaseCommand):
             raise CommandError("No such batch or user.")
         try:
             services.undo_batch(batch, user)
-        except pipeline.UndoRefused as exc:
+        except UndoRefused as exc:
             raise CommandError(str(exc)) from None
         self.stdout.write(f"Batch #{batch.pk} undone.")

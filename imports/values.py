@@ -1,13 +1,16 @@
-"""What a cell may contain before any importer reads its meaning.
+"""What a cell holds, before and as an importer reads its meaning.
 
 Real files carry line breaks typed with Alt+Enter, non-breaking spaces pasted from the web,
 and sometimes what no person types: NUL bytes, terminal escapes, zero-width or right-to-left
 marks that make a name look like another. `clean_cell` normalises the harmless whitespace and
-names what must be retyped; `brief` keeps an echoed value short in a message.
+names what must be retyped; `brief` keeps an echoed value short in a message. `text`,
+`whole_number` and `a_date` read a cell as the importers' columns need it, whether it came
+from a CSV (text) or a workbook (numbers, dates).
 """
 
 import re
 import unicodedata
+from datetime import date, datetime
 
 from django.utils.translation import gettext as _
 
@@ -37,3 +40,42 @@ def brief(value, length=40):
     """A value as a message may echo it: at most `length` characters."""
     value = str(value if value is not None else "")
     return value if len(value) <= length else value[:length] + "…"
+
+
+def text(value):
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def whole_number(value):
+    """`3505`, `3.505` (thousands), `3505.0` from a spreadsheet; None when it is not one."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):
+        return int(value) if value.is_integer() else None
+    value = text(value).replace(" ", "")
+    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", value):
+        value = re.sub(r"[.,]", "", value)
+    return int(value) if value.isdigit() else None
+
+
+DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")
+
+
+def a_date(value):
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    value = text(value)
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
