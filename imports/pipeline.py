@@ -18,7 +18,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from kelurahan import counters
+from dashboard import counters
 from kelurahan.models import HouseholdCount, Kelurahan, normalise_name
 from members.identity import (
     check_nik,

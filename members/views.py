@@ -1,3 +1,8 @@
+"""The member register's pages for officers and reviewers: thin views over `members.services`
+(writes), the querysets (scope, search, filters) and `members.resources` (files); every page
+reads only the kelurahan `Kelurahan.objects.for_user` allows and masks what the reader may not
+see in full."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,15 +15,15 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent, record
-from kkmp.downloads import spreadsheet
 from kelurahan.models import Kelurahan
+from kkmp.downloads import spreadsheet
 
 from . import lookups, services
+from .forms import AcceptForm, LeaveForm, MemberFilterForm, MemberForm
 from .history import member_history
 from .identity import mask
-from .resources import qr_svg, register_xlsx
-from .forms import AcceptForm, LeaveForm, MemberFilterForm, MemberForm
 from .models import Member, number_query
+from .resources import qr_svg, register_xlsx
 
 
 def can_see_full_numbers(user):
