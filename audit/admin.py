@@ -1,3 +1,5 @@
+"""The audit trail in the admin: read-only, for admins (superusers) only."""
+
 from django.contrib import admin
 
 from kkmp.admin_site import AdminsOnlyMixin

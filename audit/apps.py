@@ -1,3 +1,5 @@
+"""The audit app's configuration: it connects the sign-in receivers."""
+
 from django.apps import AppConfig
 from django.utils.translation import gettext_lazy as _
 

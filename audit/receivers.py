@@ -1,3 +1,5 @@
+"""Sign-ins, failed sign-ins and sign-outs recorded in the audit trail, from Django's auth signals."""
+
 from django.contrib.auth.signals import (
     user_logged_in,
     user_logged_out,

@@ -46,9 +46,12 @@ from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
-from kelurahan import counters  # noqa: E402
-from kelurahan.models import Campaign, HouseholdCount, KabupatenKota, Kelurahan, Provinsi, dashboard_table  # noqa: E402
-from kelurahan.views import province_rollup  # noqa: E402
+from dashboard import counters  # noqa: E402
+from dashboard.models import Campaign  # noqa: E402
+from dashboard.progress import dashboard_table  # noqa: E402
+from dashboard.queries import for_dashboard, rollup  # noqa: E402
+from dashboard.views import province_rollup  # noqa: E402
+from kelurahan.models import HouseholdCount, KabupatenKota, Kelurahan, Provinsi  # noqa: E402
 from members.models import Household, Member  # noqa: E402
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
@@ -83,7 +86,7 @@ def legacy(n_members):
         )
     Member.objects.bulk_create(members, batch_size=2000, ignore_conflicts=True)
     counters.rebuild()
-    query_ms, query_n = timed(lambda: dashboard_table(Kelurahan.objects.for_dashboard(Campaign.objects.first())))
+    query_ms, query_n = timed(lambda: dashboard_table(for_dashboard(Kelurahan.objects.all(), Campaign.objects.first())))
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
     client = Client()
     client.force_login(user)
@@ -222,7 +225,7 @@ def standalone():
     results.append((f"city page `/?wilayah={region.kode}` rendered", *timed(lambda: client.get(f"/?wilayah={region.kode}", HTTP_HOST="127.0.0.1"))))
     city = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region)
     results.append(("city figures: rows + KK gained + table", *timed(
-        lambda: dashboard_table(city.for_dashboard(campaign), campaign, today, counters.gained(city, today)))))
+        lambda: dashboard_table(for_dashboard(city, campaign), campaign, today, counters.gained(city, today)))))
     province = Provinsi.objects.order_by("kode").first()
     in_province = Kelurahan.objects.filter(kecamatan__kabupaten_kota__provinsi=province)
     results.append((f"province roll-up {province.kode} by kabupaten/kota", *timed(lambda: province_rollup(in_province, campaign, today))))
@@ -230,7 +233,7 @@ def standalone():
     if MODE == "national":
         everywhere = Kelurahan.objects.all()
         results.append(("national roll-up figures, every kelurahan by province (`rollup`)", *timed(
-            lambda: everywhere.rollup(national, "kecamatan__kabupaten_kota__provinsi"), runs=5)))
+            lambda: rollup(everywhere, national, "kecamatan__kabupaten_kota__provinsi"), runs=5)))
         results.append(("national roll-up with KK gained in 7 days (`province_rollup`)", *timed(
             lambda: province_rollup(everywhere, national, today, by="kecamatan__kabupaten_kota__provinsi", names=Provinsi), runs=5)))
     busiest = Member.objects.order_by().values("kelurahan_id").annotate(n=Count("pk")).order_by("-n").first()

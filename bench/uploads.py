@@ -19,7 +19,6 @@ import csv
 import io
 import json
 import os
-import resource
 import struct
 import subprocess
 import sys

@@ -1,3 +1,5 @@
+"""Import batches in the admin: read-only, for admins (superusers) only; the work is done on the `/impor/` pages."""
+
 from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _

@@ -1,3 +1,6 @@
+"""The upload form: the file, what it holds (households, household counts, members) and, for a file
+that names no kelurahan, the kelurahan it is for; size and type are checked before reading."""
+
 from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _

@@ -1,20 +1,19 @@
 """Importing household counts per kelurahan and date (`HouseholdCountImport`), with their column
 aliases: history is kept, the latest date is a kelurahan's current count, refreshed (with its
-undo) through `kelurahan.counters` in the import's transaction.
+undo) through `dashboard.counters` in the import's transaction.
 """
 
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kelurahan import counters
+from dashboard import counters
 from kelurahan.models import HouseholdCount
 
 from .base import BaseImport, Parsed, Problem
 from .copying import _in_ranges, rows_matching
 from .models import ImportBatch, ImportRowChange
 from .values import a_date, brief, text, whole_number
-
 
 COUNT_ALIASES = {
     **{a: "kode_kelurahan" for a in ("kode_kelurahan", "kode_kel", "kd_kel", "kode", "kelurahan", "nama_kelurahan", "kode_desa", "desa")},

@@ -23,7 +23,6 @@ from .copying import CHUNK, _copy, _plain_plans, rows_matching
 from .models import ImportBatch
 from .values import brief, text
 
-
 HOUSEHOLD_ALIASES = {
     **{a: "kode_kelurahan" for a in (
         "kode_kelurahan", "kode_kel", "kd_kel", "kode_desa", "kode_desa_kelurahan", "kelurahan", "kel",

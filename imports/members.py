@@ -15,7 +15,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kelurahan import counters
+from dashboard import counters
 from kelurahan.models import Kelurahan
 from members.identity import check_nik, check_no_kk
 from members.models import Household, Member, MemberStatusChange, age_on, normalise_phone, normalise_rt_rw

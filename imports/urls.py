@@ -1,3 +1,5 @@
+"""The import pages (`/impor/`): list, upload, a batch's check/confirm/undo page, its error file, the templates."""
+
 from django.urls import path
 
 from . import views

@@ -1,3 +1,7 @@
+"""The import pages, for admins (superusers) only (`imports/access.py`): thin views over
+`imports.services` (running batches) and `imports.tasks` (starting them in the worker or in the
+request), with the preview, progress and error file of each batch."""
+
 import io
 
 from django.contrib import messages

@@ -1,3 +1,7 @@
+"""Regions, household counts, accounts and groups in the admin. Accounts and groups follow
+`kelurahan.grants` (a staff account grants only what it holds); household counts are imported
+through the `imports` pages (the *Impor* button)."""
+
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import FilteredSelectMultiple
@@ -5,14 +9,10 @@ from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.forms import UserChangeForm
 from django.contrib.auth.models import Group, User
 from django.db import transaction
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
-from import_export.admin import ExportMixin
 
-from audit.models import AuditEvent, record
-from imports.access import may_import
+from kkmp.admin_site import AuditedExportMixin, ImportLinkAdmin
 
-from . import counters
 from .grants import (
     editable_groups,
     grantable_groups,
@@ -20,34 +20,9 @@ from .grants import (
     grantable_permissions,
     manageable_users,
 )
-from .models import Campaign, HouseholdCount, KabupatenKota, Kecamatan, Kelurahan, Provinsi, Report
+from .models import HouseholdCount, KabupatenKota, Kecamatan, Kelurahan, Provinsi
 from .resources import HouseholdCountResource, KelurahanResource
-
-
-class AuditedExportMixin(ExportMixin):
-    """django-import-export's admin export, recorded in the audit trail."""
-
-    def get_export_data(self, file_format, request, queryset, **kwargs):
-        data = super().get_export_data(file_format, request, queryset, **kwargs)
-        record(
-            AuditEvent.Action.EXPORT, request=request, what=self.model._meta.model_name,
-            format=file_format.get_title(), rows=queryset.count(),
-        )
-        return data
-
-
-class ImportLinkAdmin(AuditedExportMixin, admin.ModelAdmin):
-    """Exports through django-import-export; the "Import" button opens the import pages
-    (preview, error file, undo), the same pipeline as the shell commands."""
-
-    import_export_change_list_template = "admin/import_link_change_list.html"
-    import_kind = None
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = extra_context or {}
-        if may_import(request.user):
-            extra_context["import_url"] = reverse("imports:import_create") + f"?jenis={self.import_kind}"
-        return super().changelist_view(request, extra_context)
+from .signals import household_counts_changed
 
 
 @admin.register(Provinsi)
@@ -109,7 +84,7 @@ class HouseholdCountAdmin(ImportLinkAdmin):
         with transaction.atomic():
             kelurahan_ids = set(queryset.values_list("kelurahan_id", flat=True))
             super().delete_queryset(request, queryset)
-            counters.refresh_household_counts(kelurahan_ids)
+            household_counts_changed.send(sender=HouseholdCount, kelurahan_ids=kelurahan_ids)
 
 
 # --- Accounts: staff grant only what they hold (kelurahan/grants.py) ------------------------
@@ -184,30 +159,3 @@ class RoleAdmin(GroupAdmin):
         if db_field.name == "permissions":
             kwargs["queryset"] = grantable_permissions(request.user).select_related("content_type")
         return super().formfield_for_manytomany(db_field, request, **kwargs)
-@admin.register(Campaign)
-class CampaignAdmin(admin.ModelAdmin):
-    """Target campaigns: the dashboard shows the one running today, or `?kampanye=<id>`."""
-
-    list_display = ["name", "percent", "starts_on", "deadline", "wilayah_kode"]
-    search_fields = ["name", "wilayah_kode"]
-    autocomplete_fields = ["kelurahan"]
-    date_hierarchy = "starts_on"
-
-
-@admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
-    """Issued reports are frozen: listed here, never changed."""
-
-    list_display = ["as_of", "region_name", "campaign_name", "created_by", "created_at"]
-    list_select_related = ["created_by"]
-    exclude = ["xlsx"]
-    readonly_fields = ["region_kode", "region_name", "campaign_name", "as_of", "created_by", "created_at", "data"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

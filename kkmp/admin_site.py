@@ -12,11 +12,16 @@ a staff account holds. A model added later is admin-only until someone adds it t
 """
 
 from django.contrib import admin
+from django.urls import reverse
+from import_export.admin import ExportMixin
+
+from audit.models import AuditEvent, record
+from imports.access import may_import
 
 STAFF_MODELS = frozenset({
     "auth.user", "auth.group",
     "kelurahan.provinsi", "kelurahan.kabupatenkota", "kelurahan.kecamatan", "kelurahan.kelurahan",
-    "kelurahan.householdcount", "kelurahan.campaign", "kelurahan.report",
+    "kelurahan.householdcount", "dashboard.campaign", "dashboard.report",
 })
 
 
@@ -64,3 +69,31 @@ class KKMPAdminSite(admin.AdminSite):
             if model._meta.label_lower not in STAFF_MODELS and not issubclass(cls, AdminsOnlyMixin):
                 cls = type(cls.__name__, (AdminsOnlyMixin, cls), {"__module__": cls.__module__})
             super().register(model, cls, **options)
+
+
+# --- Shared by the apps' model admins ------------------------------------------------------
+
+class AuditedExportMixin(ExportMixin):
+    """django-import-export's admin export, recorded in the audit trail."""
+
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        data = super().get_export_data(file_format, request, queryset, **kwargs)
+        record(
+            AuditEvent.Action.EXPORT, request=request, what=self.model._meta.model_name,
+            format=file_format.get_title(), rows=queryset.count(),
+        )
+        return data
+
+
+class ImportLinkAdmin(AuditedExportMixin, admin.ModelAdmin):
+    """Exports through django-import-export; the "Import" button opens the import pages
+    (preview, error file, undo), the same pipeline as the shell commands."""
+
+    import_export_change_list_template = "admin/import_link_change_list.html"
+    import_kind = None
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = extra_context or {}
+        if may_import(request.user):
+            extra_context["import_url"] = reverse("imports:import_create") + f"?jenis={self.import_kind}"
+        return super().changelist_view(request, extra_context)

@@ -1,3 +1,6 @@
+"""Template context for every page: links to the current page in the other languages, and what
+the signed-in user may do (the menu)."""
+
 from django.conf import settings
 from django.urls import translate_url
 from django.utils.translation import get_language

@@ -1,11 +1,13 @@
-"""What every download goes through: safe file names (`download_name()`), and cells that a
-spreadsheet program shows but never runs (`neutralise()`)."""
+"""What every download goes through: safe file names (`download_name()`), cells that a
+spreadsheet program shows but never runs (`neutralise()`), and the base of every app's
+django-import-export resource (`ExportResource`), which neutralises each exported cell."""
 
 import re
 import unicodedata
 
 from django.http import HttpResponse
 from django.utils.http import content_disposition_header
+from import_export import resources
 
 
 def download_name(*parts, extension):
@@ -62,3 +64,11 @@ def neutralise(value):
     if value.startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
+
+
+class ExportResource(resources.ModelResource):
+    """Base of every export: each text cell goes through `neutralise`, so a name such as
+    `=HYPERLINK(...)` shows as text in Excel instead of running."""
+
+    def export_field(self, field, instance, **kwargs):
+        return neutralise(super().export_field(field, instance, **kwargs))

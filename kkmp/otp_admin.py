@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .views import ENROLMENT_ISSUED, enrolment_path, issue_enrolment
+from .views import enrolment_path, issue_enrolment
 
 try:
     admin.site.unregister(TOTPDevice)  # django_otp.plugins.otp_totp.admin's

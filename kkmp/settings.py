@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kelurahan",
     "members",
+    "dashboard",
     "imports",
     "audit",
     "axes",
@@ -149,7 +150,7 @@ KKMP_REQUIRE_2FA = env.bool("KKMP_REQUIRE_2FA", default=False)
 KKMP_2FA_ENROLMENT_HOURS = env.int("KKMP_2FA_ENROLMENT_HOURS", default=48)
 OTP_TOTP_ISSUER = "KKMP Anggota"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "kelurahan:dashboard"
+LOGIN_REDIRECT_URL = "dashboard:dashboard"
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation -------------------------------------------------------------------

@@ -1,3 +1,6 @@
+"""The site's URLs: the admin, sign-in and 2FA, then each app's pages (Indonesian paths; English
+under `/en/`)."""
+
 from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
@@ -20,7 +23,7 @@ urlpatterns += i18n_patterns(
     path("akun/2fa/", kkmp_views.two_factor, name="two_factor"),
     path("anggota/", include("members.urls")),
     path("impor/", include("imports.urls")),
-    path("", include("kelurahan.urls")),
+    path("", include("dashboard.urls")),
     prefix_default_language=False,
 )
 

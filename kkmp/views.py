@@ -1,3 +1,6 @@
+"""The project's own pages: the second factor (admin-issued enrolment, verification), the sign-in
+lockout page and the error page."""
+
 import hashlib
 from base64 import b32encode
 from datetime import timedelta

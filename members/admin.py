@@ -1,11 +1,14 @@
+"""Members and households in the admin, for admins (superusers) only (`kkmp.admin_site`), with
+audited exports; a member saved here refreshes the dashboard like any other change."""
+
 from django.contrib import admin
 
 from audit.admin import AdminsOnlyMixin
-from kelurahan import counters
-from kelurahan.admin import AuditedExportMixin, ImportLinkAdmin
+from kkmp.admin_site import AuditedExportMixin, ImportLinkAdmin
 
 from .models import Household, Member, MemberStatusChange
 from .resources import HouseholdResource, MemberResource
+from .signals import members_changed
 
 
 @admin.register(Household)
@@ -58,7 +61,7 @@ class MemberAdmin(AdminsOnlyMixin, AuditedExportMixin, admin.ModelAdmin):
         """A correction here (status, kelurahan, KK) keeps the dashboard's counters exact."""
         was_in = Member.objects.filter(pk=obj.pk).values_list("kelurahan_id", flat=True).first()
         super().save_model(request, obj, form, change)
-        counters.refresh([was_in, obj.kelurahan_id])
+        members_changed.send(sender=Member, kelurahan_ids=[was_in, obj.kelurahan_id])
 
     def has_add_permission(self, request):
         return False  # registration assigns member numbers: use the officers' form

@@ -1,3 +1,6 @@
+"""The officers' forms: registering and editing a member (NIK/KK checks, duplicates, age,
+concurrent edits), accepting an applicant, recording a departure, and the member list's filters."""
+
 from django import forms
 from django.utils import timezone
 from django.utils.text import capfirst

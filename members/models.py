@@ -15,7 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from kelurahan.models import Kelurahan
 
-from .identity import validate_nik, validate_no_kk
+from .identity import mask, validate_nik, validate_no_kk
 
 RT_RW_HELP = _("Up to three digits; 7 and 007 are the same RT.")
 
@@ -135,7 +135,9 @@ class Household(models.Model):
         verbose_name_plural = _("households (KK)")
 
     def __str__(self):
-        return f"KK {self.no_kk}"
+        """Masked: this text goes wherever an object is named (the admin's log and recent
+        actions, delete confirmations), also before readers who may not see the number."""
+        return f"KK {mask(self.no_kk)}"
 
     def clean(self):
         self.rt = normalise_rt_rw(self.rt)

@@ -11,8 +11,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from kelurahan.resources import ExportResource
-from kkmp.downloads import neutralise
+from kkmp.downloads import ExportResource, neutralise
 
 from .identity import mask
 from .models import Household, Member

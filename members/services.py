@@ -7,10 +7,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
 
-from kelurahan import counters
 from kelurahan.models import Kelurahan
 
 from .models import Household, Member, MemberStatusChange
+from .signals import members_changed
 
 
 def link_household(*, kelurahan: Kelurahan, no_kk: str, head: Member | None = None) -> Household:
@@ -96,7 +96,7 @@ def register_member(
                 _check_single_head(member, reader=_user_or_none(by))
                 member.save()
                 _record_status(member, status, joined_on, reason, by)
-            counters.refresh([member.kelurahan_id])
+            members_changed.send(sender=Member, kelurahan_ids=[member.kelurahan_id])
             return member
         except IntegrityError:
             # Another officer saved the same NIK a moment ago (the check above ran before their
@@ -148,7 +148,7 @@ def update_member(*, member: Member, no_kk: str = "", version: str | None = None
         )
     _check_single_head(member, reader=_user_or_none(by))
     member.save()
-    counters.refresh([was_in, member.kelurahan_id])
+    members_changed.send(sender=Member, kelurahan_ids=[was_in, member.kelurahan_id])
     return member
 
 
@@ -232,7 +232,7 @@ def accept_member(*, member: Member, accepted_on: date, reason: str = "", by=Non
     member.full_clean(exclude=["household"])
     member.save(update_fields=["status", "joined_on", "updated_at"])
     _record_status(member, Member.Status.AKTIF, accepted_on, reason, by)
-    counters.refresh([member.kelurahan_id])
+    members_changed.send(sender=Member, kelurahan_ids=[member.kelurahan_id])
     return member
 
 
@@ -250,7 +250,7 @@ def record_leaving(*, member: Member, status: str, left_on: date, reason: str = 
     member.full_clean()
     member.save(update_fields=["status", "left_on", "updated_at"])
     _record_status(member, status, left_on, reason, by)
-    counters.refresh([member.kelurahan_id])
+    members_changed.send(sender=Member, kelurahan_ids=[member.kelurahan_id])
     return member
 
 

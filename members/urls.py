@@ -1,3 +1,5 @@
+"""The member register's pages: list, register, member page, edit, accept, leave, cards and exports."""
+
 from django.urls import path
 
 from . import views

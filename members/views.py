@@ -1,3 +1,8 @@
+"""The member register's pages for officers and reviewers: thin views over `members.services`
+(writes), the querysets (scope, search, filters) and `members.resources` (files); every page
+reads only the kelurahan `Kelurahan.objects.for_user` allows and masks what the reader may not
+see in full."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,25 +15,33 @@ from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent, record
-from kkmp.downloads import spreadsheet
 from kelurahan.models import Kelurahan
+from kkmp.downloads import spreadsheet
 
 from . import lookups, services
+from .forms import AcceptForm, LeaveForm, MemberFilterForm, MemberForm
 from .history import member_history
 from .identity import mask
-from .resources import qr_svg, register_xlsx
-from .forms import AcceptForm, LeaveForm, MemberFilterForm, MemberForm
 from .models import Member, number_query
+from .resources import qr_svg, register_xlsx
 
 
-def can_see_full_numbers(user):
-    """Full NIK/KK numbers for admins and officers (who only ever see their own kelurahan);
-    masked for reviewers unless the setting allows more (UU 27/2022: only who needs them)."""
-    return (
-        user.is_superuser
-        or user.has_perm("members.change_member")
-        or settings.KKMP_REVIEWERS_SEE_FULL_NUMBERS
-    )
+def sees_full_numbers_everywhere(user):
+    """Admins, and everyone when the setting says so (it is off: UU 27/2022, only who needs them)."""
+    return user.is_superuser or settings.KKMP_REVIEWERS_SEE_FULL_NUMBERS
+
+
+def can_see_full_numbers(user, kelurahan=None):
+    """Full NIK/KK numbers (and birth dates) of `kelurahan`'s members, or with `kelurahan` None
+    of every member `user` may read: only where the user keeps the register (an officer of that
+    cooperative, `Kelurahan.objects.managed_by`). Reading is not enough: a reviewer, or an
+    officer who also holds the reviewer role, reads every kelurahan and sees the others masked."""
+    if sees_full_numbers_everywhere(user):
+        return True
+    managed = Kelurahan.objects.managed_by(user)
+    if kelurahan is not None:
+        return managed.filter(pk=getattr(kelurahan, "pk", kelurahan)).exists()
+    return not Kelurahan.objects.for_user(user).exclude(pk__in=managed.values("pk")).exists()
 
 
 class MemberPaginator(Paginator):
@@ -136,7 +149,7 @@ def member_detail(request, pk):
         request, Member.objects.for_user(request.user).select_related("kelurahan__kecamatan", "household"), pk
     )
     can_change = Member.objects.managed_by(request.user).filter(pk=pk).exists()
-    show_full = can_see_full_numbers(request.user)
+    show_full = can_see_full_numbers(request.user, member.kelurahan_id)
     if show_full:
         record(AuditEvent.Action.VIEW_NIK, request=request, obj=member)
     return render(
@@ -295,7 +308,7 @@ def register_xlsx_download(request, pk):
     """The register of members of one kelurahan (everyone ever registered) as XLSX."""
     kelurahan = _kelurahan_or_404(request, pk)
     members = _register(kelurahan)
-    show_full = can_see_full_numbers(request.user)
+    show_full = can_see_full_numbers(request.user, kelurahan)
     content = register_xlsx(kelurahan, members.iterator(chunk_size=2000), show_full=show_full)
     record(AuditEvent.Action.EXPORT, request=request, obj=kelurahan, what="member register", format="xlsx", full_numbers=show_full)
     return spreadsheet(content, "xlsx", "daftar-anggota", kelurahan.kode)

@@ -105,8 +105,8 @@ class MemberFactory(factory.django.DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
-        """Saved as the services save: the dashboard's counters follow (kelurahan/counters.py)."""
-        from kelurahan import counters
+        """Saved as the services save: the dashboard's counters follow (dashboard/counters.py)."""
+        from dashboard import counters
 
         member = super()._create(model_class, *args, **kwargs)
         counters.refresh([member.kelurahan_id])

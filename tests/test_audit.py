@@ -41,7 +41,7 @@ def test_a_reviewer_sees_masked_numbers_and_no_view_is_recorded(reviewer_client,
 
 
 def test_exports_are_recorded(reviewer_client, reviewer):
-    reviewer_client.get(reverse("kelurahan:dashboard_export", args=["csv"]))
+    reviewer_client.get(reverse("dashboard:dashboard_export", args=["csv"]))
     event = AuditEvent.objects.get(action="export")
     assert event.actor == reviewer and event.detail["what"] == "dashboard"
 

@@ -1,4 +1,4 @@
-"""The backup commands of the README restore every household exactly."""
+"""The backup commands of docs/backup.md restore every household exactly."""
 
 import sqlite3
 import subprocess

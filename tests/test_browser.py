@@ -98,7 +98,7 @@ def test_an_admin_uploads_previews_and_confirms_an_import(browser, live_server, 
 def test_the_dashboard_shows_the_figures_on_phone_and_desktop(browser, live_server, reviewer, kelurahan_a, kelurahan_b, viewport):
     from datetime import date, timedelta
 
-    from kelurahan.models import Campaign
+    from dashboard.models import Campaign
     from tests.factories import HouseholdFactory, MemberFactory
 
     Campaign.objects.all().delete()

@@ -52,7 +52,7 @@ def test_the_demo_dashboard_has_a_running_campaign_with_every_status():
     """A newcomer's dashboard shows pace and statuses, not only a campaign that ended."""
     from django.utils import timezone
 
-    from kelurahan.views import dashboard_figures
+    from dashboard.views import dashboard_figures
 
     call_command("load_demo", stdout=StringIO())
     figures = dashboard_figures({})

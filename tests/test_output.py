@@ -25,7 +25,7 @@ def test_names_with_markup_are_escaped(officer_client, marked_up, page):
     url = {
         "list": reverse("members:member_list"),
         "detail": reverse("members:member_detail", args=[marked_up.pk]),
-        "dashboard": reverse("kelurahan:dashboard"),
+        "dashboard": reverse("dashboard:dashboard"),
         "search": reverse("members:member_list") + "?q=" + "<img src=x>",
     }[page]
     html = officer_client.get(url).content.decode()
@@ -57,7 +57,7 @@ def test_download_names_are_plain_ascii_with_the_right_extension(parts, expected
 
 
 def test_the_dashboard_download_carries_a_safe_name(reviewer_client, kelurahan_a):
-    response = reviewer_client.get(reverse("kelurahan:dashboard_export", args=["xlsx"]))
+    response = reviewer_client.get(reverse("dashboard:dashboard_export", args=["xlsx"]))
     header = response["Content-Disposition"]
     assert header.startswith("attachment; filename=")
     assert re.fullmatch(r'attachment; filename="?[a-z0-9-]+\.xlsx"?', header), header

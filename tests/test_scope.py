@@ -32,13 +32,13 @@ KELURAHAN_URLS = {"members:register_xlsx", "members:meeting_list", "members:kelu
 
 def out_of_scope(namespace, kelurahan_b, name=""):
     """An object the officer of kelurahan A must not read or change."""
-    if name.startswith("kelurahan:report"):  # reports are DKUMKMP's
-        from kelurahan.models import Report
+    if name.startswith("dashboard:report"):  # reports are DKUMKMP's
+        from dashboard.models import Report
 
         return Report.objects.create(
             region_kode="64.71", region_name="x", as_of="2025-10-01", data={}, xlsx=b"", created_by=UserFactory(is_superuser=True)
         )
-    if name in KELURAHAN_URLS or namespace == "kelurahan":
+    if name in KELURAHAN_URLS or name == "dashboard:kelurahan_detail":
         return kelurahan_b
     if namespace == "members":
         return MemberFactory(kelurahan=kelurahan_b)

@@ -1,3 +1,5 @@
+"""Template filters of the import pages: a preview row's value by field name."""
+
 from django import template
 
 register = template.Library()

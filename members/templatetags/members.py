@@ -1,3 +1,5 @@
+"""Template filters of the member pages: a number shown in full or masked, for the reader."""
+
 from django import template
 
 from members.identity import mask

@@ -8,8 +8,8 @@ import openpyxl
 import pytest
 from django.urls import reverse
 
-from imports.models import ImportBatch
 from imports.base import UndoRefused
+from imports.models import ImportBatch
 from imports.pipeline import undo
 from members import services
 from members.models import Household, Member, MemberStatusChange

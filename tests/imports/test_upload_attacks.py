@@ -25,10 +25,10 @@ from django.test import override_settings
 from django.urls import reverse
 
 from imports.files import data_rows, read_table
+from imports.models import ImportBatch
 from imports.table import ImportFileError
 from imports.xlsx_checks import check_xlsx
 from imports.xlsx_scan import XLSX_DAMAGED, FormulaCells
-from imports.models import ImportBatch
 from members.models import Household
 
 ROOT = Path(__file__).resolve().parents[2]

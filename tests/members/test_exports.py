@@ -28,7 +28,7 @@ def test_an_officer_downloads_the_register_as_xlsx(officer_client, kelurahan_a, 
     MemberFactory(kelurahan=kelurahan_b, member_seq=1, name="Lain", nik=make_nik(3))
     response = officer_client.get(reverse("members:register_xlsx", args=[kelurahan_a.pk]))
     assert response.status_code == 200
-    assert response["Content-Disposition"] == f'attachment; filename="daftar-anggota-64-71-05-1002.xlsx"'
+    assert response["Content-Disposition"] == 'attachment; filename="daftar-anggota-64-71-05-1002.xlsx"'
     rows = workbook_rows(response)
     members = rows[2:]
     assert [r[0] for r in members] == ["64.71.05.1002-00001", "64.71.05.1002-00002"]

@@ -88,10 +88,10 @@ def test_the_list_runs_a_fixed_number_of_queries(officer_client, kelurahan_a, ke
     for i in range(12):
         MemberFactory(kelurahan=kelurahan_a, nik=make_nik(i + 1), member_seq=i + 1)
     officer_client.get(URL)  # session and user loaded once
-    # session, user, the user's and their groups' permissions (can_see_full_numbers), the
-    # officer's kelurahan ids (scope), the count, the kelurahan list, whether RW is used,
-    # whether they may add, the page of members
-    with django_assert_num_queries(10):
+    # session, user, the user's and their groups' permissions, whether they read a kelurahan
+    # they do not manage (can_see_full_numbers), the officer's kelurahan ids (scope), the count,
+    # the kelurahan list, whether RW is used, whether they may add, the page of members
+    with django_assert_num_queries(11):
         response = officer_client.get(URL, {"status": "aktif", "sort": "name"})
         assert len(response.context["page"]) == 12
 

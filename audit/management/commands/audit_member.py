@@ -1,3 +1,5 @@
+"""`audit_member NIK`: who accessed a member, and when (the PDP access record)."""
+
 from datetime import date
 
 from django.core.management.base import BaseCommand, CommandError

@@ -1,3 +1,5 @@
+"""`issue_2fa_enrolment USERNAME`: a one-time link for an account that must enrol a second factor."""
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError

@@ -1,3 +1,5 @@
+"""`import_household_counts FILE`: household counts per kelurahan and date, through the same pipeline as the pages."""
+
 from imports.models import ImportBatch
 
 from ._base import ImportCommand

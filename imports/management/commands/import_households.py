@@ -1,3 +1,5 @@
+"""`import_households FILE`: a household list, SIAK or OpenSID export, through the same pipeline as the pages."""
+
 from imports.models import ImportBatch
 
 from ._base import ImportCommand

@@ -1,3 +1,5 @@
+"""`import_members FILE`: a cooperative's register of members, through the same pipeline as the pages."""
+
 from imports.models import ImportBatch
 
 from ._base import ImportCommand

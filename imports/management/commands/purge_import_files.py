@@ -1,3 +1,6 @@
+"""`purge_import_files`: delete uploaded files, error files and previews older than
+`KKMP_IMPORT_RETENTION_DAYS` (they hold personal data); the batch records and their undo data stay."""
+
 from datetime import timedelta
 
 from django.conf import settings

@@ -1,3 +1,5 @@
+"""`undo_import BATCH_ID`: undo a confirmed import as a whole, or say why it cannot be undone."""
+
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 

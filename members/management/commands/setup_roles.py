@@ -1,3 +1,5 @@
+"""`setup_roles`: create or update the officer and reviewer groups with exactly their permissions."""
+
 from django.core.management.base import BaseCommand
 
 from members.services import ensure_roles

@@ -11,8 +11,9 @@ from django.core.management.base import CommandError
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from kelurahan import counters
-from kelurahan.models import Campaign, KelurahanCounter, Progress, Report, Status
+from dashboard import counters
+from dashboard.models import Campaign, KelurahanCounter, Report
+from dashboard.progress import Progress, Status
 from members.models import Member
 from members.services import record_leaving, register_member, update_member
 from tests.factories import (
@@ -149,29 +150,29 @@ def two_campaigns(kelurahan_a, kelurahan_b):
 
 def test_the_dashboard_shows_the_current_campaign_and_another_on_request(reviewer_client, two_campaigns, kelurahan_a, kelurahan_b):
     old, now = two_campaigns
-    data = reviewer_client.get(reverse("kelurahan:dashboard_json")).json()
+    data = reviewer_client.get(reverse("dashboard:dashboard_json")).json()
     assert data["kampanye"]["nama"] == "Sekarang"
     rows = {k["kode"]: k for kec in data["kecamatan"] for k in kec["kelurahan"]}
     assert (rows[kelurahan_a.kode]["target"], rows[kelurahan_a.kode]["status"]) == (10, "tertinggal")
     assert (rows[kelurahan_b.kode]["target"], rows[kelurahan_b.kode]["status"]) == (None, "tanpa_target")
     assert data["total"]["target"] == 10
-    data = reviewer_client.get(reverse("kelurahan:dashboard_json"), {"kampanye": old.pk}).json()
+    data = reviewer_client.get(reverse("dashboard:dashboard_json"), {"kampanye": old.pk}).json()
     assert (data["kampanye"]["nama"], data["total"]["target"]) == ("Lama", 100)
 
 
 def test_without_campaign_the_figures_show_without_target(reviewer_client, kelurahan_a):
     Campaign.objects.all().delete()
     MemberFactory(kelurahan=kelurahan_a)
-    data = reviewer_client.get(reverse("kelurahan:dashboard_json")).json()
+    data = reviewer_client.get(reverse("dashboard:dashboard_json")).json()
     assert data["kampanye"] is None
     assert (data["total"]["kk_terwakili"], data["total"]["target"], data["total"]["status"]) == (1, None, "tanpa_target")
-    assert reviewer_client.get(reverse("kelurahan:dashboard")).status_code == 200
+    assert reviewer_client.get(reverse("dashboard:dashboard")).status_code == 200
 
 
 def test_the_page_filters_by_status_and_kecamatan_and_sorts(reviewer_client, campaign, kelurahan_a, kelurahan_b):
     HouseholdCountFactory(kelurahan=kelurahan_a, count=10)
     MemberFactory(kelurahan=kelurahan_a)  # 1 of 1: reached
-    url = reverse("kelurahan:dashboard")
+    url = reverse("dashboard:dashboard")
     reached = reviewer_client.get(url, {"status": "tercapai"}).content.decode()
     assert f'data-kode="{kelurahan_a.kode}"' in reached and f'data-kode="{kelurahan_b.kode}"' not in reached
     only_b = reviewer_client.get(url, {"kecamatan": "64.71.01"}).content.decode()
@@ -188,7 +189,7 @@ def test_the_province_rollup_sums_kabupaten_kota(reviewer_client, campaign, kelu
     HouseholdCountFactory(kelurahan=other, count=50)  # outside the campaign: no target
     MemberFactory(kelurahan=kelurahan_a, joined_on=TODAY - timedelta(days=1))
     MemberFactory(kelurahan=other)
-    response = reviewer_client.get(reverse("kelurahan:dashboard_rollup"), {"wilayah": "64"})
+    response = reviewer_client.get(reverse("dashboard:dashboard_rollup"), {"wilayah": "64"})
     rows = {region.kode: p for region, p in response.context["rows"]}
     assert (rows["64.71"].target, rows["64.71"].kk_terwakili, rows["64.71"].gained_7d, rows["64.71"].status) == (11, 1, 1, Status.BEHIND)
     assert (rows["64.72"].target, rows["64.72"].kk_terwakili, rows["64.72"].status) == (None, 1, Status.NO_TARGET)
@@ -202,7 +203,7 @@ def test_the_kelurahan_page_breaks_down_by_rt(officer_client, campaign, keluraha
     MemberFactory(kelurahan=kelurahan_a, household=HouseholdFactory(kelurahan=kelurahan_a, rt="001"))
     MemberFactory(kelurahan=kelurahan_a, household=HouseholdFactory(kelurahan=kelurahan_a, rt="002"), is_head_of_household=True)
     MemberFactory(kelurahan=kelurahan_a, household=HouseholdFactory(kelurahan=kelurahan_a, rt="002"))
-    response = officer_client.get(reverse("kelurahan:kelurahan_detail", args=[kelurahan_a.pk]))
+    response = officer_client.get(reverse("dashboard:kelurahan_detail", args=[kelurahan_a.pk]))
     rows = {(r["household__rw"], r["household__rt"]): r for r in response.context["by_rt"]}
     assert (rows[("", "002")]["kk_terwakili"], rows[("", "002")]["anggota_kepala_keluarga"], rows[("", "001")]["anggota_aktif"]) == (2, 1, 1)
     assert response.context["uses_rw"] is False
@@ -217,9 +218,9 @@ def test_the_kelurahan_page_is_scoped_and_masks_numbers(officer, reviewer, kelur
     officer_client, reviewer_client = Client(), Client()
     officer_client.force_login(officer)
     reviewer_client.force_login(reviewer)
-    assert officer_client.get(reverse("kelurahan:kelurahan_detail", args=[kelurahan_b.pk])).status_code == 404
-    assert officer_client.get(reverse("kelurahan:kelurahan_detail", args=[kelurahan_a.pk])).status_code == 200
-    body = reviewer_client.get(reverse("kelurahan:kelurahan_detail", args=[kelurahan_b.pk])).content.decode()
+    assert officer_client.get(reverse("dashboard:kelurahan_detail", args=[kelurahan_b.pk])).status_code == 404
+    assert officer_client.get(reverse("dashboard:kelurahan_detail", args=[kelurahan_a.pk])).status_code == 200
+    body = reviewer_client.get(reverse("dashboard:kelurahan_detail", args=[kelurahan_b.pk])).content.decode()
     assert member.name in body and member.nik not in body and member.nik[-4:] in body
 
 
@@ -228,7 +229,7 @@ def test_the_kelurahan_page_is_scoped_and_masks_numbers(officer, reviewer, kelur
 def test_the_trend_page_draws_the_city_and_the_target_line(reviewer_client, campaign, kelurahan_a):
     HouseholdCountFactory(kelurahan=kelurahan_a, count=100)
     MemberFactory(kelurahan=kelurahan_a, joined_on=TODAY - timedelta(days=10))
-    response = reviewer_client.get(reverse("kelurahan:trend"))
+    response = reviewer_client.get(reverse("dashboard:trend"))
     chart = response.context["chart"]
     assert [v for _d, v in chart["values"]][0] == 0 and chart["values"][-1] == (TODAY, 1)
     assert chart["target"] == 10 and "target_line" in chart
@@ -241,35 +242,35 @@ def test_the_trend_page_draws_the_city_and_the_target_line(reviewer_client, camp
 def test_an_issued_report_is_frozen_downloadable_identically_and_compared(reviewer_client, campaign, kelurahan_a):
     HouseholdCountFactory(kelurahan=kelurahan_a, count=100)
     MemberFactory(kelurahan=kelurahan_a)
-    response = reviewer_client.post(reverse("kelurahan:report_create"))
+    response = reviewer_client.post(reverse("dashboard:report_create"))
     report = Report.objects.get()
     assert response.url == report.get_absolute_url()
     assert (report.data["total"]["kk_terwakili"], report.data["dibuat_oleh"], report.created_by.username) == (1, "dkumkmp", "dkumkmp")
-    first = reviewer_client.get(reverse("kelurahan:report_download", args=[report.pk])).content
+    first = reviewer_client.get(reverse("dashboard:report_download", args=[report.pk])).content
     book = openpyxl.load_workbook(io.BytesIO(first))
     assert dict(list(book["Laporan"].values)[1:])["dibuat_oleh"] == "dkumkmp"
     MemberFactory(kelurahan=kelurahan_a)
     MemberFactory(kelurahan=kelurahan_a)
-    assert reviewer_client.get(reverse("kelurahan:report_download", args=[report.pk])).content == first
-    page = reviewer_client.get(reverse("kelurahan:report_detail", args=[report.pk]))
+    assert reviewer_client.get(reverse("dashboard:report_download", args=[report.pk])).content == first
+    page = reviewer_client.get(reverse("dashboard:report_detail", args=[report.pk]))
     assert page.context["data"]["total"]["kk_terwakili"] == 1  # as issued
     assert page.context["total_change"] == 2
     assert [r["change"] for r in page.context["rows"] if r["kode"] == kelurahan_a.kode] == [2]
-    assert reviewer_client.get(reverse("kelurahan:report_list")).context["reports"][0] == report
+    assert reviewer_client.get(reverse("dashboard:report_list")).context["reports"][0] == report
     # issued, downloaded twice, opened once
     assert AuditEvent.objects.filter(action="export", object_type="report", object_id=str(report.pk)).count() == 4
 
 
 def test_officers_cannot_issue_or_read_reports(officer_client, campaign):
-    assert officer_client.post(reverse("kelurahan:report_create")).status_code == 404
-    assert officer_client.get(reverse("kelurahan:report_list")).status_code == 404
+    assert officer_client.post(reverse("dashboard:report_create")).status_code == 404
+    assert officer_client.get(reverse("dashboard:report_list")).status_code == 404
     assert not Report.objects.exists()
 
 
 def test_a_report_is_issued_for_the_region_chosen_on_the_form(reviewer_client, campaign, kelurahan_a):
     samarinda = KecamatanFactory(kode="64.72.01", kabupaten_kota=KabupatenKotaFactory(kode="64.72", nama="Kota Samarinda"))
     KelurahanFactory(kecamatan=samarinda, kode="64.72.01.1001")
-    reviewer_client.post(reverse("kelurahan:report_create"), {"wilayah": "64.72"})
+    reviewer_client.post(reverse("dashboard:report_create"), {"wilayah": "64.72"})
     report = Report.objects.get()
     assert (report.region_kode, report.region_name) == ("64.72", "Kota Samarinda")
     assert [k["kode"] for kec in report.data["kecamatan"] for k in kec["kelurahan"]] == ["64.72.01.1001"]

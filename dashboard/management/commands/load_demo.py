@@ -16,7 +16,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from kelurahan.models import Campaign, HouseholdCount, Kelurahan
+from dashboard.models import Campaign
+from kelurahan.models import HouseholdCount, Kelurahan
 from members.models import Household, Member
 from members.services import (
     OFFICER_GROUP,

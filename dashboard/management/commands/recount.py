@@ -4,7 +4,7 @@ history) with a live recount; `--fix` corrects them."""
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from kelurahan import counters
+from dashboard import counters
 from kelurahan.models import Kelurahan
 
 

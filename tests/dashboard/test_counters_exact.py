@@ -10,10 +10,12 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.urls import reverse
 
+from dashboard import counters
+from dashboard.models import KelurahanCounter, RepresentedDay
+from dashboard.queries import rollup
 from imports.models import ImportBatch
 from imports.pipeline import undo
-from kelurahan import counters
-from kelurahan.models import HouseholdCount, Kelurahan, KelurahanCounter, RepresentedDay
+from kelurahan.models import HouseholdCount, Kelurahan
 from members.models import Member
 from members.services import accept_member, record_leaving, register_member, update_member
 from tests.factories import HouseholdCountFactory, MemberFactory, make_nik, make_no_kk
@@ -38,8 +40,8 @@ def assert_history_exact(*kelurahan):
     for day in (TODAY, TODAY - timedelta(days=1), TODAY - timedelta(days=6), TODAY - timedelta(days=12)):
         assert counters.gained(ids, day) == counters.live_gained(ids, day)
         assert counters.gained(ids, day, by=by) == counters.live_gained(ids, day, by=by)
-        rollup = Kelurahan.objects.filter(pk__in=ids).rollup(None, by, day)  # the province page's query
-        assert {key: row["gained_7d"] for key, row in rollup.items() if row["gained_7d"]} == counters.live_gained(ids, day, by=by)
+        sums = rollup(Kelurahan.objects.filter(pk__in=ids), None, by, day)  # the province page's query
+        assert {key: row["gained_7d"] for key, row in sums.items() if row["gained_7d"]} == counters.live_gained(ids, day, by=by)
     assert not RepresentedDay.objects.filter(change=0).exists()
     assert counters.history_differences() == []
     assert counters.differences() == []
@@ -172,7 +174,7 @@ def test_recount_reports_and_fixes_a_household_count_and_a_history_that_drifted(
 def test_the_national_rollup_reads_the_same_figures_as_a_filtered_one(kelurahan_a, kelurahan_b):
     """The whole country takes another plan (campaign list hashed, no semi-join on the
     history): the same figures as the same kelurahan rolled up through a filter."""
-    from kelurahan.models import Campaign
+    from dashboard.models import Campaign
 
     campaign = Campaign.objects.create(name="Nasional", percent=50, starts_on=TODAY - timedelta(days=30), deadline=TODAY + timedelta(days=30))
     campaign.kelurahan.add(kelurahan_a)  # listed one by one, as a national campaign would be
@@ -181,8 +183,8 @@ def test_the_national_rollup_reads_the_same_figures_as_a_filtered_one(kelurahan_
     MemberFactory(kelurahan=kelurahan_a, joined_on=TODAY - timedelta(days=2))
     MemberFactory(kelurahan=kelurahan_b, joined_on=TODAY - timedelta(days=20))
     by = "kecamatan__kabupaten_kota__provinsi"
-    everywhere = Kelurahan.objects.all().rollup(campaign, by, TODAY)
-    assert everywhere == Kelurahan.objects.filter(pk__in=[kelurahan_a.pk, kelurahan_b.pk]).rollup(campaign, by, TODAY)
+    everywhere = rollup(Kelurahan.objects.all(), campaign, by, TODAY)
+    assert everywhere == rollup(Kelurahan.objects.filter(pk__in=[kelurahan_a.pk, kelurahan_b.pk]), campaign, by, TODAY)
     totals = {f: sum(row[f] or 0 for row in everywhere.values()) for f in ("kelurahan", "in_campaign", "jumlah_kk", "target", "kk_terwakili", "gained_7d")}
     assert totals == {"kelurahan": 2, "in_campaign": 1, "jumlah_kk": 18, "target": 6, "kk_terwakili": 2, "gained_7d": 1}
 
@@ -191,7 +193,7 @@ def test_an_applicant_who_withdrew_never_counts_in_the_history(kelurahan_a):
     """A calon who leaves before being accepted was never a member: no KK terwakili on any day."""
     from datetime import date
 
-    from kelurahan import counters
+    from dashboard import counters
     from members.services import record_leaving, register_member
     from tests.factories import make_nik, make_no_kk
 

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from django.db import connection
 
-from kelurahan import counters
+from dashboard import counters
 from members.models import Member
 from members.services import record_leaving
 from tests.factories import MemberFactory
@@ -39,7 +39,7 @@ def test_two_changes_that_count_at_the_same_moment_are_both_counted(kelurahan_a)
 
     from django.db import transaction
 
-    from kelurahan.models import KelurahanCounter
+    from dashboard.models import KelurahanCounter
 
     first, second = (MemberFactory(kelurahan=kelurahan_a, joined_on=date(2025, 9, 1)) for _ in range(2))
     results = []

@@ -1,8 +1,10 @@
+"""The dashboard's pages (the site's home), the trend, a kelurahan's page, the Satgas reports and the JSON API."""
+
 from django.urls import path
 
 from . import views
 
-app_name = "kelurahan"
+app_name = "dashboard"
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),

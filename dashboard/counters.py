@@ -4,10 +4,12 @@ KK terwakili on any past date from join and leave dates.
 - `refresh(ids)` recomputes the member counters of those kelurahan and their KK terwakili
   history (`RepresentedDay`, one row per day on which it changed), cheap (one kelurahan's
   members, through the member table's kelurahan index), and must run in the transaction that
-  changed their members: members/services.py, imports/members.py and the member admin call it.
+  changed their members: it answers `members.signals.members_changed` (dashboard/receivers.py),
+  which members/services.py, the member admin and the member import send.
 - `refresh_household_counts(ids)` copies the latest `HouseholdCount` of those kelurahan onto
-  their counter row, in the transaction that wrote household counts: `HouseholdCount.save()` /
-  `delete()`, the household count import and its undo, the admin's bulk delete call it.
+  their counter row, in the transaction that wrote household counts: it answers
+  `kelurahan.signals.household_counts_changed` (`HouseholdCount.save()` / `delete()`, the
+  admin's bulk delete); the household count import and its undo call it directly.
 - `live()`, `live_household_counts()` and `live_history()` compute the same from the source
   tables; `manage.py recount` compares (`differences`, `household_count_differences`,
   `history_differences`) and `--fix` corrects.
@@ -24,7 +26,9 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 
-from .models import HouseholdCount, Kelurahan, KelurahanCounter, RepresentedDay
+from kelurahan.models import HouseholdCount, Kelurahan
+
+from .models import KelurahanCounter, RepresentedDay
 
 ACTIVE = "aktif"
 CALON = "calon"  # an applicant: counted nowhere until accepted

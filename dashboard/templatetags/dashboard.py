@@ -7,7 +7,7 @@ from django.utils.dateformat import format as date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 
-from kelurahan.models import Status
+from dashboard.progress import Status
 
 register = template.Library()
 DASH = "—"

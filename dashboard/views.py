@@ -1,3 +1,9 @@
+"""The dashboard's pages: each kelurahan's progress toward its campaign's target rolled up by
+kecamatan, city and province, the trend, a kelurahan's page, its exports, and the Satgas reports
+(issued, frozen, downloadable). Thin views: figures come from `dashboard.queries`, the arithmetic
+from `dashboard.progress`, the files from `dashboard.resources`; the kelurahan a user may read from
+`Kelurahan.objects.for_user`."""
+
 from datetime import date
 
 from django.contrib.auth.decorators import login_required
@@ -9,21 +15,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from audit.models import AuditEvent, record
+from kelurahan.models import KabupatenKota, Kelurahan, Provinsi
 from kkmp.downloads import spreadsheet
 
 from . import counters
 from .charts import trend_chart, trend_dates
-from .models import (
-    Campaign,
-    KabupatenKota,
-    Kelurahan,
-    Progress,
-    Provinsi,
-    Report,
-    Status,
-    current_campaign,
-    dashboard_table,
-)
+from .models import Campaign, Report, current_campaign
+from .progress import Progress, Status, dashboard_table
+from .queries import for_dashboard, rollup
 from .resources import dashboard_csv_dataset, dashboard_json_data, report_xlsx
 
 SORTS = {
@@ -62,7 +61,7 @@ def dashboard_figures(params, today=None):
     region, regions = _region(params)
     campaign, campaigns = _campaign(params, region, today)
     kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region)
-    rows = kelurahan.for_dashboard(campaign)
+    rows = for_dashboard(kelurahan, campaign)
     gained = counters.gained(kelurahan, today)
     groups, total = dashboard_table(rows, campaign, today, gained)
     return {
@@ -100,7 +99,7 @@ def dashboard(request):
     groups, sort = _filtered(figures["groups"], request)
     return render(
         request,
-        "kelurahan/dashboard.html",
+        "dashboard/dashboard.html",
         {
             **figures,
             "shown": groups,
@@ -142,7 +141,7 @@ def dashboard_rollup(request):
     campaign, campaigns = _campaign(request.GET, province, today)
     kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota__provinsi=province)
     rows, total = province_rollup(kelurahan, campaign, today)
-    return render(request, "kelurahan/rollup.html", {
+    return render(request, "dashboard/rollup.html", {
         "province": province, "provinces": provinces, "campaign": campaign, "campaigns": campaigns,
         "rows": rows, "total": total, "today": today,
     })
@@ -152,7 +151,7 @@ def province_rollup(kelurahan, campaign, today, by="kecamatan__kabupaten_kota", 
     """[(region, Progress)] per `by` (kabupaten/kota; or province, with `names=Provinsi`) and
     their sum: two queries (the sums over the counters with the KK gained in 7 days from the
     history rows, region names)."""
-    sums = kelurahan.rollup(campaign, by, today)
+    sums = rollup(kelurahan, campaign, by, today)
     names = names.objects.in_bulk(list(sums))
     rows = []
     for key, s in sums.items():
@@ -180,7 +179,7 @@ def trend(request):
     figures = dashboard_figures(request.GET)
     kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota=figures["region"])
     chart = _trend(kelurahan, figures["campaign"], figures["total"].target, figures["today"])
-    return render(request, "kelurahan/trend.html", {**figures, "chart": chart})
+    return render(request, "dashboard/trend.html", {**figures, "chart": chart})
 
 
 @login_required
@@ -190,7 +189,7 @@ def kelurahan_detail(request, pk):
     kelurahan = get_object_or_404(Kelurahan.objects.for_user(request.user).select_related("kecamatan__kabupaten_kota"), pk=pk)
     today = timezone.localdate()
     campaign, _campaigns = _campaign(request.GET, kelurahan.kecamatan.kabupaten_kota, today)
-    row = Kelurahan.objects.filter(pk=pk).for_dashboard(campaign).get()
+    row = for_dashboard(Kelurahan.objects.filter(pk=pk), campaign).get()
     progress = Progress.of(row, campaign, today, counters.gained([pk], today).get(pk, 0))
     active = Q(status="aktif")
     by_rt = (
@@ -204,7 +203,7 @@ def kelurahan_detail(request, pk):
     dates = trend_dates(progress.campaign, today)
     values = counters.history([pk], dates).get(pk, [0] * len(dates))
     chart = trend_chart(dates, values, campaign=progress.campaign, target=progress.target)
-    return render(request, "kelurahan/kelurahan_detail.html", {
+    return render(request, "dashboard/kelurahan_detail.html", {
         "kelurahan": kelurahan, "progress": progress, "campaign": campaign, "by_rt": by_rt,
         "uses_rw": any(r["household__rw"] for r in by_rt), "latest": latest, "chart": chart, "today": today,
     })
@@ -223,7 +222,7 @@ def _reviewer_or_404(user):
 def report_list(request):
     """Issued reports, newest first, and the button to issue one from today's figures."""
     _reviewer_or_404(request.user)
-    return render(request, "kelurahan/report_list.html", {"reports": Report.objects.for_list()[:200], "regions": _region(request.GET)[1]})
+    return render(request, "dashboard/report_list.html", {"reports": Report.objects.for_list()[:200], "regions": _region(request.GET)[1]})
 
 
 @login_required
@@ -273,7 +272,7 @@ def report_detail(request, pk):
         ) if data.get("kampanye") else None
         chart = trend_chart([d for d, _v in tren], [v for _d, v in tren], campaign=campaign, target=data["total"]["target"])
     record(AuditEvent.Action.EXPORT, request=request, obj=report, what="report", format="html")
-    return render(request, "kelurahan/report_detail.html", {
+    return render(request, "dashboard/report_detail.html", {
         "report": report, "data": data, "rows": rows, "chart": chart,
         "total_change": today["total"]["kk_terwakili"] - data["total"]["kk_terwakili"], "now": today,
     })

@@ -2,16 +2,17 @@
 
 import csv
 import io
-from datetime import date
+from datetime import date, timedelta
 
 import openpyxl
 import pytest
 from django.urls import reverse
 
-from datetime import timedelta
-
-from kelurahan.models import Campaign, Kelurahan, Progress, Status, dashboard_table, target_for
-from kelurahan.resources import DASHBOARD_COLUMNS
+from dashboard.models import Campaign
+from dashboard.progress import Progress, Status, dashboard_table, target_for
+from dashboard.queries import for_dashboard
+from dashboard.resources import DASHBOARD_COLUMNS
+from kelurahan.models import Kelurahan
 from tests.factories import (
     HouseholdCountFactory,
     HouseholdFactory,
@@ -77,7 +78,7 @@ def city(campaign):
 def test_the_figures_per_kelurahan_count_kk_heads_and_active_members(city):
     a, b, c = city
     campaign = Campaign.objects.get()
-    rows = {k.kode: k for k in Kelurahan.objects.for_dashboard(campaign)}
+    rows = {k.kode: k for k in for_dashboard(Kelurahan.objects.all(), campaign)}
     ra, rb, rc = rows[a.kode], rows[b.kode], rows[c.kode]
     assert (ra.jumlah_kk, ra.per_tanggal) == (100, date(2025, 6, 30))  # the latest count
     assert (ra.kk_terwakili, ra.anggota_kepala_keluarga, ra.anggota_aktif) == (1, 1, 3)
@@ -91,7 +92,7 @@ def test_the_figures_per_kelurahan_count_kk_heads_and_active_members(city):
 
 def test_totals_add_up_per_kecamatan_and_city(city):
     campaign = Campaign.objects.get()
-    groups, total = dashboard_table(Kelurahan.objects.for_dashboard(campaign), campaign, TODAY)
+    groups, total = dashboard_table(for_dashboard(Kelurahan.objects.all(), campaign), campaign, TODAY)
     assert [kec.nama for kec, _rows, _t in groups] == ["Balikpapan Timur", "Balikpapan Selatan"]
     selatan = groups[1][2]
     assert (selatan.jumlah_kk, selatan.target, selatan.kk_terwakili, selatan.anggota_aktif) == (100, 10, 2, 4)
@@ -101,34 +102,34 @@ def test_totals_add_up_per_kecamatan_and_city(city):
 
 
 def test_the_dashboard_query_count_does_not_grow_with_kelurahan(officer_client, city, django_assert_num_queries):
-    officer_client.get(reverse("kelurahan:dashboard"))  # the session records its start once
+    officer_client.get(reverse("dashboard:dashboard"))  # the session records its start once
     # 1 session, 2 user, 3 regions (kabupaten/kota with kelurahan), 4 campaigns, 5 the kelurahan
     # rows with their counters, 6 members of KK that changed in the last 7 days, 7-8 the user's
     # and groups' permissions (the menu shows "Imports" to admins only)
     with django_assert_num_queries(8):
-        officer_client.get(reverse("kelurahan:dashboard"))
+        officer_client.get(reverse("dashboard:dashboard"))
     for i in range(5):
         kel = KelurahanFactory(kecamatan=city[0].kecamatan)
         HouseholdCountFactory(kelurahan=kel)
         MemberFactory(kelurahan=kel, joined_on=TODAY - timedelta(days=2))
     with django_assert_num_queries(8):
-        response = officer_client.get(reverse("kelurahan:dashboard"))
+        response = officer_client.get(reverse("dashboard:dashboard"))
     assert len(response.context["groups"][1][1]) == 7
 
 
 def test_the_dashboard_shows_the_figures(officer_client, city):
-    body = officer_client.get(reverse("kelurahan:dashboard")).content.decode()
+    body = officer_client.get(reverse("dashboard:dashboard")).content.decode()
     assert "Sepinggan" in body and "Manggar" in body
     assert 'data-total' in body
 
 
 def test_the_dashboard_requires_sign_in(client):
-    response = client.get(reverse("kelurahan:dashboard"))
+    response = client.get(reverse("dashboard:dashboard"))
     assert response.status_code == 302
 
 
 def test_the_dashboard_downloads_as_xlsx_with_the_agreed_columns(reviewer_client, city):
-    response = reviewer_client.get(reverse("kelurahan:dashboard_export", args=["xlsx"]))
+    response = reviewer_client.get(reverse("dashboard:dashboard_export", args=["xlsx"]))
     assert response.status_code == 200
     assert response["Content-Disposition"].startswith('attachment; filename="progres-kkmp-6471-')
     book = openpyxl.load_workbook(io.BytesIO(response.content))
@@ -147,7 +148,7 @@ def test_the_dashboard_downloads_as_xlsx_with_the_agreed_columns(reviewer_client
 
 
 def test_the_dashboard_downloads_as_csv(reviewer_client, city):
-    response = reviewer_client.get(reverse("kelurahan:dashboard_export", args=["csv"]))
+    response = reviewer_client.get(reverse("dashboard:dashboard_export", args=["csv"]))
     text = response.content.decode("utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
     assert tuple(rows[0]) == DASHBOARD_COLUMNS
@@ -156,19 +157,19 @@ def test_the_dashboard_downloads_as_csv(reviewer_client, city):
 
 def test_exported_names_that_look_like_formulas_are_neutralised(reviewer_client, city):
     Kelurahan.objects.filter(pk=city[2].pk).update(nama="=HYPERLINK(\"http://x\")")
-    response = reviewer_client.get(reverse("kelurahan:dashboard_export", args=["csv"]))
+    response = reviewer_client.get(reverse("dashboard:dashboard_export", args=["csv"]))
     assert "'=HYPERLINK" in response.content.decode("utf-8-sig")
-    xlsx = reviewer_client.get(reverse("kelurahan:dashboard_export", args=["xlsx"]))
+    xlsx = reviewer_client.get(reverse("dashboard:dashboard_export", args=["xlsx"]))
     values = [c for row in openpyxl.load_workbook(io.BytesIO(xlsx.content))["Kelurahan"].values for c in row]
     assert "'=HYPERLINK(\"http://x\")" in values
 
 
 def test_an_unknown_export_format_is_404(reviewer_client):
-    assert reviewer_client.get(reverse("kelurahan:dashboard_export", args=["pdf"])).status_code == 404
+    assert reviewer_client.get(reverse("dashboard:dashboard_export", args=["pdf"])).status_code == 404
 
 
 def test_the_dashboard_figures_are_available_as_json(reviewer_client, city):
-    data = reviewer_client.get(reverse("kelurahan:dashboard_json")).json()
+    data = reviewer_client.get(reverse("dashboard:dashboard_json")).json()
     assert data["wilayah"]["kode"] == "64.71" and data["persen_target_kk"] == 10
     assert data["total"]["kk_terwakili"] == 3 and data["total"]["target"] == 10
     selatan = next(k for k in data["kecamatan"] if k["kode"] == "64.71.05")
@@ -177,4 +178,4 @@ def test_the_dashboard_figures_are_available_as_json(reviewer_client, city):
 
 
 def test_the_json_needs_sign_in(client):
-    assert client.get(reverse("kelurahan:dashboard_json")).status_code == 302
+    assert client.get(reverse("dashboard:dashboard_json")).status_code == 302

@@ -1,0 +1,34 @@
+"""Campaigns (the targets the dashboard measures against) and issued reports, in the admin."""
+
+from django.contrib import admin
+
+from .models import Campaign, Report
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    """Target campaigns: the dashboard shows the one running today, or `?kampanye=<id>`."""
+
+    list_display = ["name", "percent", "starts_on", "deadline", "wilayah_kode"]
+    search_fields = ["name", "wilayah_kode"]
+    autocomplete_fields = ["kelurahan"]
+    date_hierarchy = "starts_on"
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """Issued reports are frozen: listed here, never changed."""
+
+    list_display = ["as_of", "region_name", "campaign_name", "created_by", "created_at"]
+    list_select_related = ["created_by"]
+    exclude = ["xlsx"]
+    readonly_fields = ["region_kode", "region_name", "campaign_name", "as_of", "created_by", "created_at", "data"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

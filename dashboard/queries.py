@@ -1,0 +1,88 @@
+"""The dashboard's queries over a Kelurahan queryset (already scoped by `for_user`): each
+kelurahan with its figures, and the figures summed per region. One query each, reading the
+counter rows `dashboard.counters` keeps.
+"""
+
+from datetime import timedelta
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connection
+from django.db.models import F, Sum
+from django.db.models.functions import Coalesce
+
+from .models import RepresentedDay, _in_campaign
+
+
+def for_dashboard(kelurahan, campaign=None):
+    """Kelurahan with the figures of the progress dashboard (`dashboard:dashboard`).
+
+    One query: the current household count (value, date, source) and the member figures
+    from the counters kept by `dashboard.counters` (None / 0 when a kelurahan has no
+    counter row yet), and whether `campaign` applies to the kelurahan (`in_campaign`).
+    """
+    return (
+        kelurahan.select_related("kecamatan__kabupaten_kota")
+        .annotate(
+            jumlah_kk=F("counter__jumlah_kk"),
+            per_tanggal=F("counter__kk_per_tanggal"),
+            sumber=F("counter__kk_sumber"),
+            kk_terwakili=Coalesce(F("counter__kk_terwakili"), 0),
+            anggota_kepala_keluarga=Coalesce(F("counter__anggota_kepala_keluarga"), 0),
+            anggota_aktif=Coalesce(F("counter__anggota_aktif"), 0),
+            in_campaign=_in_campaign(campaign),
+        )
+        .order_by("kecamatan__kode", "kode")
+    )
+
+
+def rollup(queryset, campaign, by, today=None, days=7):
+    """The dashboard's figures summed per `by` (e.g. `kecamatan__kabupaten_kota`): the
+    province page (`dashboard:dashboard_rollup`) and the national roll-up. One query,
+    reading each kelurahan once with its counter row (current household count, member
+    figures) and, with `today`, the KK gained in the last `days` days (the sum of the
+    `RepresentedDay` changes in that window, summed per kelurahan first); targets are
+    rounded up per kelurahan, as `target_for` does.
+
+    Returns {key: {jumlah_kk, target, without_count, in_campaign, kk_terwakili,
+    anggota_kepala_keluarga, anggota_aktif, gained_7d}}; `target` is None where no
+    kelurahan is in the campaign."""
+    percent = campaign.percent if campaign else 0
+    # one row per kelurahan (the ORM writes the joins and the queryset's filters) ...
+    everywhere = not queryset.query.where  # the national roll-up: the campaign's list hashed once
+    kelurahan = queryset.order_by().annotate(
+        r_pk=F("pk"), r_key=F(by), r_in=_in_campaign(campaign, every=everywhere),
+        r_kk=F("counter__jumlah_kk"), r_terwakili=F("counter__kk_terwakili"),
+        r_heads=F("counter__anggota_kepala_keluarga"), r_aktif=F("counter__anggota_aktif"),
+    ).values("r_pk", "r_key", "r_in", "r_kk", "r_terwakili", "r_heads", "r_aktif")
+    try:
+        inner, params = kelurahan.query.sql_with_params()
+    except EmptyResultSet:  # e.g. `.none()`
+        return {}
+    history = RepresentedDay.objects.order_by()
+    if not everywhere:  # only these kelurahan's rows (all: no semi-join needed)
+        history = history.filter(kelurahan__in=queryset.values("pk"))
+    if today is None:
+        history = history.filter(day__isnull=True)  # none: no gain asked for
+    else:
+        history = history.filter(day__gt=today - timedelta(days=days), day__lte=today)
+    gain, gain_params = history.values("kelurahan_id").annotate(gain=Sum("change")).values("kelurahan_id", "gain").query.sql_with_params()
+    # ... and their sums, with the gain joined per kelurahan (not per history row)
+    sql = f"""
+        WITH gain AS ({gain})
+        SELECT k.r_key, COUNT(*), SUM(CASE WHEN k.r_in THEN 1 ELSE 0 END),
+               SUM(k.r_kk), COUNT(k.r_kk), SUM(CASE WHEN k.r_in THEN (k.r_kk * %s + 99) / 100 END),
+               COALESCE(SUM(k.r_terwakili), 0), COALESCE(SUM(k.r_heads), 0), COALESCE(SUM(k.r_aktif), 0),
+               COALESCE(SUM(gain.gain), 0)
+        FROM ({inner}) k LEFT JOIN gain ON gain.kelurahan_id = k.r_pk
+        GROUP BY k.r_key
+    """
+    result = {}
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*gain_params, percent, *params])
+        for key, n, in_campaign, jumlah_kk, with_count, target, terwakili, heads, aktif, gained in cursor.fetchall():
+            result[key] = {
+                by: key, "kelurahan": n, "in_campaign": in_campaign, "jumlah_kk": jumlah_kk,
+                "target": (target or 0) if in_campaign else None, "without_count": n - with_count,
+                "kk_terwakili": terwakili, "anggota_kepala_keluarga": heads, "anggota_aktif": aktif, "gained_7d": gained,
+            }
+    return dict(sorted(result.items()))

@@ -1,0 +1,123 @@
+"""The dashboard's figures as files and data: the CSV/XLSX table, the Satgas workbook and the
+JSON of `/api/dasbor.json` and of frozen reports. Every text cell is neutralised."""
+
+import tablib
+
+from kkmp.downloads import neutralise
+
+FIGURE_COLUMNS = (
+    "jumlah_kk",
+    "target",
+    "kk_terwakili",
+    "anggota_kepala_keluarga",
+    "anggota_aktif",
+    "persen_target",
+    "status",
+    "naik_7_hari",
+    "perlu_per_minggu",
+    "perkiraan_tercapai",
+)
+# The first ten columns are the ones agreed before campaigns (unchanged order); new ones follow.
+DASHBOARD_COLUMNS = (
+    "kode_kelurahan", "kelurahan", "kecamatan", "jumlah_kk", "per_tanggal", "target", "kk_terwakili",
+    "anggota_kepala_keluarga", "anggota_aktif", "persen_target", "sumber", "status", "naik_7_hari",
+    "perlu_per_minggu", "perkiraan_tercapai",
+)
+
+
+def _figures(progress):
+    return [
+        progress.jumlah_kk,
+        progress.target,
+        progress.kk_terwakili,
+        progress.anggota_kepala_keluarga,
+        progress.anggota_aktif,
+        progress.persen_target,
+        progress.status,
+        progress.gained_7d,
+        progress.weekly_pace_needed,
+        progress.reach_date,
+    ]
+
+
+def dashboard_csv_dataset(groups):
+    """The dashboard table as a `tablib.Dataset`, one row per kelurahan (see `dashboard_table`)."""
+    dataset = tablib.Dataset(headers=DASHBOARD_COLUMNS, title="Kelurahan")
+    for kecamatan, rows, _total in groups:
+        for kel, progress in rows:
+            f = _figures(progress)
+            values = (kel.kode, kel.nama, kecamatan.nama, f[0], kel.per_tanggal, *f[1:6], kel.sumber, *f[6:])
+            dataset.append([neutralise(v) for v in values])
+    return dataset
+
+
+def report_xlsx(figures, user):
+    """The Satgas workbook: a sheet per level (kelurahan, kecamatan, kabupaten/kota) and a
+    sheet saying what this is, who made it and when. Every text cell is neutralised."""
+    region, campaign = figures["region"], figures["campaign"]
+    about = tablib.Dataset(headers=("keterangan", "nilai"), title="Laporan")
+    for key, value in (
+        ("wilayah", f"{region.kode} {region.nama}" if region else ""),
+        ("kampanye", str(campaign) if campaign else ""),
+        ("per_tanggal", figures["today"]),
+        ("dibuat_oleh", user.get_username()),
+        ("dibuat_pada", figures["generated_at"].strftime("%Y-%m-%d %H:%M")),
+    ):
+        about.append([key, neutralise(value)])
+    kecamatan = tablib.Dataset(headers=("kode_kecamatan", "kecamatan", *FIGURE_COLUMNS), title="Kecamatan")
+    for kec, _rows, total in figures["groups"]:
+        kecamatan.append([neutralise(v) for v in (kec.kode, kec.nama, *_figures(total))])
+    city = tablib.Dataset(headers=("kode_wilayah", "wilayah", *FIGURE_COLUMNS), title="Kabupaten-Kota")
+    city.append([neutralise(v) for v in (region.kode if region else "", region.nama if region else "", *_figures(figures["total"]))])
+    book = tablib.Databook([about, dashboard_csv_dataset(figures["groups"]), kecamatan, city])
+    return book.export("xlsx")
+
+
+def _json_figures(progress):
+    return {
+        "jumlah_kk": progress.jumlah_kk,
+        "target": progress.target,
+        "kk_terwakili": progress.kk_terwakili,
+        "anggota_kepala_keluarga": progress.anggota_kepala_keluarga,
+        "anggota_aktif": progress.anggota_aktif,
+        "persen_target": progress.persen_target,
+        "status": progress.status,
+        "naik_7_hari": progress.gained_7d,
+        "diharapkan_hari_ini": progress.expected,
+        "perlu_per_minggu": progress.weekly_pace_needed,
+        "perkiraan_tercapai": progress.reach_date.isoformat() if progress.reach_date else None,
+    }
+
+
+def dashboard_json_data(figures):
+    """The dashboard's figures as plain data: `/api/dasbor.json` and frozen reports."""
+    region, campaign = figures["region"], figures["campaign"]
+    return {
+        "wilayah": {"kode": region.kode, "nama": region.nama} if region else None,
+        "kampanye": {
+            "id": campaign.pk, "nama": campaign.name, "persen": campaign.percent,
+            "mulai": campaign.starts_on.isoformat(), "tenggat": campaign.deadline.isoformat(),
+        } if campaign else None,
+        "persen_target_kk": campaign.percent if campaign else None,
+        "per_tanggal": figures["today"].isoformat(),
+        "dibuat_pada": figures["generated_at"].isoformat(),
+        "total": _json_figures(figures["total"]),
+        "kecamatan": [
+            {
+                "kode": kecamatan.kode,
+                "nama": kecamatan.nama,
+                "total": _json_figures(subtotal),
+                "kelurahan": [
+                    {
+                        "kode": kel.kode,
+                        "nama": kel.nama,
+                        "per_tanggal": kel.per_tanggal.isoformat() if kel.per_tanggal else None,
+                        "sumber": kel.sumber,
+                        **_json_figures(progress),
+                    }
+                    for kel, progress in rows
+                ],
+            }
+            for kecamatan, rows, subtotal in figures["groups"]
+        ],
+    }
