@@ -16,7 +16,8 @@ from members.identity import (
     nik_has_no_errors,
     no_kk_has_no_errors,
 )
-from members.models import Household, normalise_rt_rw
+from members.models import Household
+from members.values import normalise_rt_rw
 
 from .base import PREVIEW_ROWS, BaseImport, Parsed, Plan, Problem
 from .copying import CHUNK, _copy, _plain_plans, rows_matching

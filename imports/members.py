@@ -18,7 +18,8 @@ from django.utils.translation import gettext as _
 from dashboard import counters
 from kelurahan.models import Kelurahan
 from members.identity import check_nik, check_no_kk
-from members.models import Household, Member, MemberStatusChange, age_on, normalise_phone, normalise_rt_rw
+from members.models import Household, Member, MemberStatusChange
+from members.values import age_on, normalise_phone, normalise_rt_rw
 
 from .base import BaseImport, Parsed, Problem, UndoRefused
 from .copying import CHUNK, _in_ranges, id_ranges, rows_matching

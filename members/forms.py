@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from kelurahan.models import Kelurahan
 
 from .identity import check_nik, check_no_kk
-from .models import ELSEWHERE_MESSAGE, Member, normalise_phone, normalise_rt_rw
+from .models import ELSEWHERE_MESSAGE, Member
+from .values import normalise_phone, normalise_rt_rw
 
 
 class DateInput(forms.DateInput):

@@ -1,7 +1,6 @@
 """Households (Kartu Keluarga) and the members of each kelurahan's cooperative."""
 
 import re
-import unicodedata
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,22 +15,9 @@ from simple_history.models import HistoricalRecords
 from kelurahan.models import Kelurahan
 
 from .identity import mask, validate_nik, validate_no_kk
+from .values import age_on, normalise_person_name, normalise_phone, normalise_rt_rw, number_query
 
 RT_RW_HELP = _("Up to three digits; 7 and 007 are the same RT.")
-
-
-def normalise_rt_rw(value):
-    """RT/RW numbers keep their meaning whether written `7`, `07` or `007`: store `007`."""
-    if isinstance(value, str) and len(value) == 3 and value.isdigit() and value != "000":
-        return value  # already normalised: the common case in large imports
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    value = str(value if value is not None else "").strip()
-    if value.endswith(".0"):  # a number cell read from a spreadsheet
-        value = value[:-2]
-    if value.isdigit() and int(value) > 0 and len(value.lstrip("0")) <= 3:
-        return value.lstrip("0").zfill(3)
-    return value
 
 
 class SavedHistory(HistoricalRecords):
@@ -61,32 +47,11 @@ def validate_rt_rw(value):
 PHONE_RE = re.compile(r"\+?\d{8,15}")
 
 
-def normalise_phone(value):
-    """`0812-3456 7890` → `081234567890`; `+62 812…` keeps its plus."""
-    return re.sub(r"[\s.\-()]", "", value or "")
-
-
 def validate_phone(value):
     if value and not PHONE_RE.fullmatch(value):
         raise ValidationError(
             _("A phone number has 8 to 15 digits, optionally starting with +."), code="invalid_phone"
         )
-
-
-def normalise_person_name(name):
-    """For spotting likely duplicates: `Siti  Aminah`, `SITI AMINAH` and `Siti-Aminah` match."""
-    letters = unicodedata.normalize("NFKD", name or "").encode("ascii", "ignore").decode()
-    return " ".join(re.sub(r"[^A-Za-z]+", " ", letters).upper().split())
-
-
-def age_on(birth_date, day):
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
-
-
-def number_query(text):
-    """The digits of a search typed as a number (`6471 0512.03`), or "" for a name."""
-    digits = (text or "").strip().replace(" ", "").replace(".", "")
-    return digits if digits.isdigit() else ""
 
 
 class HouseholdQuerySet(models.QuerySet):

@@ -22,8 +22,9 @@ from . import lookups, services
 from .forms import AcceptForm, LeaveForm, MemberFilterForm, MemberForm
 from .history import member_history
 from .identity import mask
-from .models import Member, number_query
+from .models import Member
 from .resources import qr_svg, register_xlsx
+from .values import number_query
 
 
 def sees_full_numbers_everywhere(user):
