@@ -2,22 +2,9 @@
 
 from django.contrib import admin
 
-from kkmp.admin_site import AdminsOnlyMixin
+from kkmp.admin_site import AdminsOnlyMixin, ReadOnlyAdminMixin
 
 from .models import AuditEvent
-
-
-class ReadOnlyAdminMixin:
-    """Records that the admin may list and search but never add, change or delete."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(AuditEvent)

@@ -2,6 +2,8 @@
 
 from django.contrib import admin
 
+from kkmp.admin_site import ReadOnlyAdminMixin
+
 from .models import Campaign, Report
 
 
@@ -16,19 +18,10 @@ class CampaignAdmin(admin.ModelAdmin):
 
 
 @admin.register(Report)
-class ReportAdmin(admin.ModelAdmin):
+class ReportAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """Issued reports are frozen: listed here, never changed."""
 
     list_display = ["as_of", "region_name", "campaign_name", "created_by", "created_at"]
     list_select_related = ["created_by"]
     exclude = ["xlsx"]
     readonly_fields = ["region_kode", "region_name", "campaign_name", "as_of", "created_by", "created_at", "data"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
-from audit.admin import AdminsOnlyMixin, ReadOnlyAdminMixin
+from kkmp.admin_site import AdminsOnlyMixin, ReadOnlyAdminMixin
 
 from .models import ImportBatch
 

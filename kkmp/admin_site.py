@@ -97,3 +97,16 @@ class ImportLinkAdmin(AuditedExportMixin, admin.ModelAdmin):
         if may_import(request.user):
             extra_context["import_url"] = reverse("imports:import_create") + f"?jenis={self.import_kind}"
         return super().changelist_view(request, extra_context)
+
+
+class ReadOnlyAdminMixin:
+    """Records that the admin may list and search but never add, change or delete."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -3,8 +3,7 @@ audited exports; a member saved here refreshes the dashboard like any other chan
 
 from django.contrib import admin
 
-from audit.admin import AdminsOnlyMixin
-from kkmp.admin_site import AuditedExportMixin, ImportLinkAdmin
+from kkmp.admin_site import AdminsOnlyMixin, AuditedExportMixin, ImportLinkAdmin
 
 from .models import Household, Member, MemberStatusChange
 from .resources import HouseholdResource, MemberResource

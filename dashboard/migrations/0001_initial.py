@@ -7,7 +7,6 @@ import django.db.models.deletion
 from django.conf import settings
 from django.db import migrations, models
 
-
 MODELS = ["campaign", "kelurahancounter", "report", "representedday"]
 
 
