@@ -5,12 +5,16 @@ hidden digits are the district and the birth date, so a few hundred guesses type
 search would recover a full NIK. Each such search is therefore counted and recorded like a view
 of personal data: one audit event per search (the number masked, how many members it found, or
 that it was refused), and at most `KKMP_NUMBER_SEARCHES_PER_HOUR` / `_PER_DAY` per account.
-Enumeration becomes slow (days for one NIK) and visible in the audit trail.
+Enumeration becomes slow (days for one NIK) and visible in the audit trail. The registration
+form is such a look-up too (it tells an officer that a NIK is already a member of another KKMP):
+each match there (`member_elsewhere`) counts against the same budget, and once it is spent the
+form checks nothing until the budget allows again.
 """
 
 from datetime import timedelta
 
 from django.conf import settings
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -22,7 +26,10 @@ from .identity import mask
 def searches_left(user, now=None):
     """How many whole-number searches `user` may still run now (0: refused)."""
     now = now or timezone.now()
-    searches = AuditEvent.objects.filter(actor=user, action=AuditEvent.Action.NUMBER_SEARCH, detail__refused=False)
+    searches = AuditEvent.objects.filter(
+        Q(action=AuditEvent.Action.NUMBER_SEARCH, detail__refused=False) | Q(action=AuditEvent.Action.MEMBER_ELSEWHERE),
+        actor=user,
+    )
     last_day = searches.filter(at__gte=now - timedelta(days=1))
     day_left = settings.KKMP_NUMBER_SEARCHES_PER_DAY - last_day.count()
     if day_left <= 0:
@@ -46,3 +53,11 @@ def masked_number_search(request, digits, members):
         found=found.order_by().count(),
     )
     return found, ""
+
+
+def registration_limit_message():
+    return _(
+        "You have reached the limit of NIK and KK checks against other cooperatives (%(hour)d an "
+        "hour, %(day)d a day): nothing was checked or saved. Try again later, or ask DKUMKMP's "
+        "administrator."
+    ) % {"hour": settings.KKMP_NUMBER_SEARCHES_PER_HOUR, "day": settings.KKMP_NUMBER_SEARCHES_PER_DAY}

@@ -107,6 +107,22 @@ def _record_elsewhere(request, form, refused=None):
         )
 
 
+def _checked_form(request, **kwargs):
+    """The member form, checked on POST, unless the account has spent its number look-ups
+    (`members.lookups`): then nothing is checked (no answer about other cooperatives) and the
+    form comes back as typed, with the limit's message."""
+    if request.method == "POST" and lookups.searches_left(request.user) <= 0:
+        messages.error(request, lookups.registration_limit_message())
+        record(AuditEvent.Action.NUMBER_SEARCH, request=request, number=mask(request.POST.get("nik", "")),
+               refused=True, where="registration")
+        return MemberForm(initial=request.POST.dict(), user=request.user, **kwargs), False
+    form = MemberForm(request.POST or None, user=request.user, **kwargs)
+    valid = request.method == "POST" and form.is_valid()
+    if request.method == "POST" and not valid:
+        _record_elsewhere(request, form)
+    return form, valid
+
+
 @login_required
 def member_list(request):
     """The register of members of the kelurahan the user may read: searchable, filtered by
@@ -173,10 +189,7 @@ def member_create(request):
     """Register a member in one of the kelurahan the officer manages."""
     if not Kelurahan.objects.managed_by(request.user).exists():
         raise PermissionDenied
-    form = MemberForm(request.POST or None, user=request.user)
-    valid = request.method == "POST" and form.is_valid()
-    if request.method == "POST" and not valid:
-        _record_elsewhere(request, form)
+    form, valid = _checked_form(request)
     if valid:
         data = form.cleaned_data
         try:
@@ -211,10 +224,7 @@ def member_create(request):
 @login_required
 def member_update(request, pk):
     member = _member_or_404(request, Member.objects.managed_by(request.user).select_related("household"), pk)
-    form = MemberForm(request.POST or None, instance=member, user=request.user)
-    valid = request.method == "POST" and form.is_valid()
-    if request.method == "POST" and not valid:
-        _record_elsewhere(request, form)
+    form, valid = _checked_form(request, instance=member)
     if valid:
         try:
             services.update_member(

@@ -166,3 +166,22 @@ def test_an_officer_searching_their_own_register_is_not_limited(officer_client, 
 
 def make_birth():
     return timezone.localdate().replace(year=1990, month=3, day=12)
+
+
+def test_probing_other_cooperatives_through_the_form_is_limited(officer_client, kelurahan_a, kelurahan_b, settings):
+    settings.KKMP_NUMBER_SEARCHES_PER_HOUR = 2
+    for serial in (811, 812):
+        MemberFactory(kelurahan=kelurahan_b, nik=make_nik(serial))
+        response = officer_client.post("/en" + CREATE, registration(kelurahan_a, nik=make_nik(serial)))
+        assert response.context["form"].has_error("nik", "unique_elsewhere")
+    probe = MemberFactory(kelurahan=kelurahan_b, nik=make_nik(813))
+    response = officer_client.post("/en" + CREATE, registration(kelurahan_a, nik=probe.nik))
+    assert response.status_code == 200
+    assert not response.context["form"].is_bound  # nothing checked: no answer either way
+    assert "limit" in said(response) and "another KKMP" not in said(response)
+    assert response.context["form"].initial["nik"] == probe.nik  # what was typed stays
+    assert len(events(AuditEvent.Action.MEMBER_ELSEWHERE)) == 2
+    assert events(AuditEvent.Action.NUMBER_SEARCH)[-1].detail["refused"] is True
+    # a new member (no match anywhere) is not registered either until the budget allows again
+    officer_client.post("/en" + CREATE, registration(kelurahan_a, nik=make_nik(899)))
+    assert not Member.objects.filter(nik=make_nik(899)).exists()
