@@ -16,7 +16,7 @@ from django.urls import reverse
 from import_export.admin import ExportMixin
 
 from audit.models import AuditEvent, record
-from imports.access import may_import
+from kkmp.access import is_admin
 
 STAFF_MODELS = frozenset({
     "auth.user", "auth.group",
@@ -25,37 +25,32 @@ STAFF_MODELS = frozenset({
 })
 
 
-def is_admin(request):
-    """The one decision: an active superuser."""
-    return request.user.is_active and request.user.is_superuser
-
-
 class AdminsOnlyMixin:
     """A model admin for superusers only (see the module's docstring)."""
 
     def has_module_permission(self, request):
-        return is_admin(request)
+        return is_admin(request.user)
 
     def has_view_permission(self, request, obj=None):
-        return is_admin(request)
+        return is_admin(request.user)
 
     def has_change_permission(self, request, obj=None):
-        return is_admin(request) and super().has_change_permission(request, obj)
+        return is_admin(request.user) and super().has_change_permission(request, obj)
 
     def has_add_permission(self, request, *args):
-        return is_admin(request) and super().has_add_permission(request, *args)
+        return is_admin(request.user) and super().has_add_permission(request, *args)
 
     def has_delete_permission(self, request, obj=None):
-        return is_admin(request) and super().has_delete_permission(request, obj)
+        return is_admin(request.user) and super().has_delete_permission(request, obj)
 
     # django-import-export checks the model permission only: the same rule as viewing.
     def has_export_permission(self, request):
         parent = getattr(super(), "has_export_permission", None)
-        return is_admin(request) and (parent is None or parent(request))
+        return is_admin(request.user) and (parent is None or parent(request))
 
     def has_import_permission(self, request):
         parent = getattr(super(), "has_import_permission", None)
-        return is_admin(request) and (parent is None or parent(request))
+        return is_admin(request.user) and (parent is None or parent(request))
 
 
 class KKMPAdminSite(admin.AdminSite):
@@ -94,7 +89,7 @@ class ImportLinkAdmin(AuditedExportMixin, admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         extra_context = extra_context or {}
-        if may_import(request.user):
+        if is_admin(request.user):  # who may import (imports/access.py)
             extra_context["import_url"] = reverse("imports:import_create") + f"?jenis={self.import_kind}"
         return super().changelist_view(request, extra_context)
 

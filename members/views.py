@@ -166,7 +166,7 @@ def member_detail(request, pk):
         request, Member.objects.for_user(request.user).select_related("kelurahan__kecamatan", "household"), pk
     )
     can_change = Member.objects.managed_by(request.user).filter(pk=pk).exists()
-    show_full = can_see_full_numbers(request.user, member.kelurahan_id)
+    show_full = can_change or sees_full_numbers_everywhere(request.user)  # see can_see_full_numbers
     if show_full:
         record(AuditEvent.Action.VIEW_NIK, request=request, obj=member)
     return render(
