@@ -17,6 +17,8 @@ from django.utils.translation import gettext as _
 
 from dashboard import counters
 from kelurahan.models import Kelurahan
+from koperasi.models import Account, Cooperative, Entry
+from koperasi.simpanan import rupiah
 from members.identity import check_nik, check_no_kk
 from members.models import Household, Member, MemberStatusChange
 from members.values import age_on, normalise_phone, normalise_rt_rw
@@ -59,7 +61,7 @@ class MemberImport(BaseImport):
     # kelurahan_id first: the preview names it (pipeline.summarise)
     fields = (
         "kelurahan_id", "name", "sex", "birth_date", "is_head_of_household", "joined_on", "status", "is_married", "phone",
-        "ktp_address", "domicile_address", "domicile_rt", "domicile_rw", "simpanan_pokok", "simpanan_pokok_paid_on",
+        "ktp_address", "domicile_address", "domicile_rt", "domicile_rw",
     )
     aliases = MEMBER_ALIASES
     required = ("kode_kelurahan", "nik", "nama", "tanggal_masuk")
@@ -77,6 +79,8 @@ class MemberImport(BaseImport):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.kk_of = {}  # NIK -> KK number, for the write
+        self.pokok_of = {}  # NIK -> (amount, date) of the simpanan pokok paid, for the write
+        self.pokok_amount = {}  # kelurahan id -> the cooperative's simpanan pokok
 
     def parse(self, table):
         columns = self.columns(table)
@@ -146,6 +150,13 @@ class MemberImport(BaseImport):
             paid_on = self.date_cell(get(row, "tanggal_simpanan_pokok"), "tanggal_simpanan_pokok", problem)
             if (pokok is None) != (paid_on is None) and not problems:
                 problem("simpanan_pokok", _("Give both the simpanan pokok amount and the date it was paid."))
+            elif pokok is not None and pokok <= 0:
+                problem("simpanan_pokok", _("The amount must be more than Rp 0."))
+            elif pokok is not None and kelurahan_id is not None and pokok > self.required_pokok(kelurahan_id):
+                problem("simpanan_pokok", _("%(amount)s is more than the cooperative's simpanan pokok (%(required)s).")
+                        % {"amount": rupiah(pokok), "required": rupiah(self.required_pokok(kelurahan_id))})
+            elif paid_on and paid_on > today:
+                problem("tanggal_simpanan_pokok", _("The date %(value)s is in the future.") % {"value": paid_on.isoformat()})
             if problems:
                 parsed.problems += problems
                 continue
@@ -162,11 +173,18 @@ class MemberImport(BaseImport):
                 heads[no_kk] = number
             parsed.records[key] = (
                 kelurahan_id, name, sex, birth_date, is_head, joined_on, status, married, phone,
-                text(get(row, "alamat_ktp"))[:255], text(get(row, "alamat_domisili"))[:255], rt, rw, pokok, paid_on,
+                text(get(row, "alamat_ktp"))[:255], text(get(row, "alamat_domisili"))[:255], rt, rw,
             )
+            if pokok:
+                self.pokok_of[key] = (pokok, paid_on)
             parsed.rows[key] = number
             self.kk_of[key] = no_kk
         return parsed
+
+    def required_pokok(self, kelurahan_id):
+        if kelurahan_id not in self.pokok_amount:
+            self.pokok_amount[kelurahan_id] = Cooperative.of(Kelurahan.objects.get(pk=kelurahan_id)).pokok_amount
+        return self.pokok_amount[kelurahan_id]
 
     def date_cell(self, value, column, problem, required=False):
         if not text(value):
@@ -237,10 +255,38 @@ class MemberImport(BaseImport):
                 batch_size=2000,
             )
             ImportRowChange.objects.bulk_create([ImportRowChange(batch=batch, object_id=m.pk, before=None) for m in members], batch_size=5000)
+            self.write_pokok(members, batch)
             done += len(members)
             self.progress("write", done, total)
         batch.created_households = self.created_households  # saved by pipeline.commit
         counters.refresh(kelurahan_ids)  # the dashboard's figures, in this transaction
+
+    def write_pokok(self, members, batch):
+        """The simpanan pokok the file records, as each member's first ledger entry (with the
+        next receipt numbers of their cooperative, whose row is locked) and their balance."""
+        paid = [m for m in members if m.nik in self.pokok_of]
+        if not paid:
+            return
+        receipts = getattr(self, "receipts", None)
+        if receipts is None:
+            ids = sorted({m.kelurahan_id for m in members} | set(self.pokok_amount))
+            receipts = self.receipts = dict(Entry.objects.filter(kelurahan_id__in=ids).values("kelurahan_id")
+                                            .annotate(last=Max("receipt_seq")).values_list("kelurahan_id", "last"))
+        kode = dict(Kelurahan.objects.filter(pk__in={m.kelurahan_id for m in paid}).values_list("pk", "kode"))
+        entries, accounts = [], []
+        by = batch.committed_by or batch.created_by
+        for m in paid:
+            amount, on = self.pokok_of[m.nik]
+            seq = receipts[m.kelurahan_id] = receipts.get(m.kelurahan_id, 0) + 1
+            entries.append(Entry(
+                member=m, kelurahan_id=m.kelurahan_id, kind=Entry.Kind.POKOK, amount=amount, paid_on=on,
+                reason=_("import #%(batch)s") % {"batch": batch.pk}, receipt_seq=seq,
+                receipt_number=f"KW-{kode[m.kelurahan_id]}-{seq:06d}", import_batch_id=batch.pk, recorded_by=by,
+            ))
+            full = amount >= self.required_pokok(m.kelurahan_id)
+            accounts.append(Account(member=m, kelurahan_id=m.kelurahan_id, pokok=amount, pokok_paid_on=on if full else None))
+        Entry.objects.bulk_create(entries, batch_size=2000)
+        Account.objects.bulk_create(accounts, batch_size=2000)
 
     def link_households(self, new, now):
         """{KK number: household id}: the known households, and new ones for unknown KK numbers
@@ -279,6 +325,15 @@ class MemberImport(BaseImport):
                     _("Members were registered in KKMP %(kelurahan)s after this import; undoing it would leave gaps in the member numbers.")
                     % {"kelurahan": Kelurahan.objects.get(pk=kelurahan_id).nama}
                 )
+        later = Entry.objects.filter(member_id__in=ids).exclude(import_batch_id=batch.pk)
+        if later.exists():
+            raise UndoRefused(_("Simpanan was recorded for imported members after this import; undo is no longer possible."))
+        imported = Entry.objects.filter(import_batch_id=batch.pk)
+        for kelurahan_id, first in imported.values("kelurahan_id").annotate(first=Min("receipt_seq")).values_list("kelurahan_id", "first"):
+            if Entry.objects.filter(kelurahan_id=kelurahan_id, receipt_seq__gt=first).exclude(import_batch_id=batch.pk).exists():
+                raise UndoRefused(_("Receipts were issued after this import; undoing it would leave gaps in the receipt numbers."))
+        imported.delete()
+        Account.objects.filter(member_id__in=ids).delete()
         MemberStatusChange.objects.filter(member_id__in=ids).delete()
 
     def finish_undo(self, batch):

@@ -22,6 +22,7 @@ urlpatterns += i18n_patterns(
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("akun/2fa/", kkmp_views.two_factor, name="two_factor"),
     path("anggota/", include("members.urls")),
+    path("koperasi/", include("koperasi.urls")),
     path("impor/", include("imports.urls")),
     path("", include("dashboard.urls")),
     prefix_default_language=False,

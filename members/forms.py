@@ -72,16 +72,12 @@ class MemberForm(forms.ModelForm):
             "domicile_rt",
             "domicile_rw",
             "joined_on",
-            "simpanan_pokok",
-            "simpanan_pokok_paid_on",
         ]
         widgets = {
             "nik": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
             "phone": forms.TextInput(attrs={"type": "tel", "inputmode": "tel", "autocomplete": "off"}),
             "birth_date": DateInput(),
             "joined_on": DateInput(),
-            "simpanan_pokok_paid_on": DateInput(),
-            "simpanan_pokok": forms.NumberInput(attrs={"inputmode": "numeric", "min": 0, "step": 1000}),
             "domicile_rt": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 3}),
             "domicile_rw": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 3}),
         }

@@ -287,10 +287,6 @@ class Member(models.Model):
         validators=[validate_rt_rw],
         help_text=_("Optional: Balikpapan has no RW."),
     )
-    simpanan_pokok = models.PositiveIntegerField(
-        _("simpanan pokok paid (Rp)"), null=True, blank=True
-    )
-    simpanan_pokok_paid_on = models.DateField(_("simpanan pokok paid on"), null=True, blank=True)
     joined_on = models.DateField(_("joined on"))
     status = models.CharField(
         _("status"), max_length=15, choices=Status.choices, default=Status.AKTIF
@@ -327,11 +323,6 @@ class Member(models.Model):
             models.CheckConstraint(
                 condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("joined_on")),
                 name="members_member_left_after_joining",
-            ),
-            models.CheckConstraint(
-                condition=Q(simpanan_pokok__isnull=True, simpanan_pokok_paid_on__isnull=True)
-                | Q(simpanan_pokok__isnull=False, simpanan_pokok_paid_on__isnull=False),
-                name="members_member_simpanan_pokok_amount_and_date",
             ),
         ]
         indexes = [
@@ -390,9 +381,6 @@ class Member(models.Model):
         self.phone = normalise_phone(self.phone)
         self.domicile_rt = normalise_rt_rw(self.domicile_rt)
         self.domicile_rw = normalise_rt_rw(self.domicile_rw)
-        if (self.simpanan_pokok is None) != (self.simpanan_pokok_paid_on is None):
-            field = "simpanan_pokok_paid_on" if self.simpanan_pokok is not None else "simpanan_pokok"
-            errors[field] = _("Give both the simpanan pokok amount and the date it was paid.")
         if self.birth_date and self.joined_on and not self.is_married:
             age = age_on(self.birth_date, self.joined_on)
             if age < settings.KKMP_MIN_AGE:

@@ -57,10 +57,6 @@ class MemberResource(ExportResource):
     alamat_domisili = fields.Field(attribute="domicile_address", column_name="alamat_domisili")
     rt = fields.Field(attribute="domicile_rt", column_name="rt")
     rw = fields.Field(attribute="domicile_rw", column_name="rw")
-    simpanan_pokok = fields.Field(attribute="simpanan_pokok", column_name="simpanan_pokok")
-    tanggal_simpanan_pokok = fields.Field(
-        attribute="simpanan_pokok_paid_on", column_name="tanggal_simpanan_pokok", widget=widgets.DateWidget("%Y-%m-%d")
-    )
 
     class Meta:
         model = Member
@@ -83,8 +79,6 @@ class MemberResource(ExportResource):
             "alamat_domisili",
             "rt",
             "rw",
-            "simpanan_pokok",
-            "tanggal_simpanan_pokok",
         )
         export_order = fields
 
@@ -98,7 +92,7 @@ def register_headers(show_full=True):
     return [
         _("Member number"), _("Name"), _("NIK"), _("KK number"), _("Sex"), _("Birth date") if show_full else _("Age"),
         _("Citizenship"), _("Phone"), _("Address on the KTP"), _("Domicile address"), _("RT"), _("RW"),
-        _("Joined on"), _("Status"), _("Left on"), _("Simpanan pokok (Rp)"), _("Simpanan pokok paid on"),
+        _("Joined on"), _("Status"), _("Left on"),
     ]
 
 
@@ -110,7 +104,6 @@ def register_rows(members, *, show_full):
             m.member_number, m.name, number(m.nik), number(m.household.no_kk) if m.household_id else "",
             m.get_sex_display(), m.birth_date if show_full else m.age, m.get_citizenship_display(), m.phone, m.ktp_address,
             m.domicile_address, m.domicile_rt, m.domicile_rw, m.joined_on, m.get_status_display(), m.left_on,
-            m.simpanan_pokok, m.simpanan_pokok_paid_on,
         ]
 
 

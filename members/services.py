@@ -62,7 +62,7 @@ def register_member(
 
     `status` is aktif (accepted at once) or calon (an applicant, accepted later with
     `accept_member`); `joined_on` is the date of that first status. `details` are the other
-    registration fields (phone, addresses, simpanan pokok...).
+    registration fields (phone, addresses...).
 
     The kelurahan row is locked while the number is chosen, so two officers registering at
     once get consecutive numbers (on PostgreSQL; SQLite serialises writes anyway).

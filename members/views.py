@@ -83,8 +83,6 @@ REGISTRATION_DETAILS = [
     "domicile_kelurahan",
     "domicile_rt",
     "domicile_rw",
-    "simpanan_pokok",
-    "simpanan_pokok_paid_on",
 ]
 
 

@@ -42,6 +42,8 @@ def out_of_scope(namespace, kelurahan_b, name=""):
         return kelurahan_b
     if namespace == "members":
         return MemberFactory(kelurahan=kelurahan_b)
+    if namespace == "koperasi":
+        return koperasi_object(name, kelurahan_b)
     if namespace == "imports":  # officers never reach imports
         return ImportBatch.objects.create(kind="households", file_name="x.csv", created_by=UserFactory(is_superuser=True))
     if namespace == "admin":  # officers are not staff: the admin sends them to its sign-in page
@@ -51,9 +53,39 @@ def out_of_scope(namespace, kelurahan_b, name=""):
     raise AssertionError(f"say in tests/test_scope.py which object is out of scope for {namespace}: URLs")
 
 
+# koperasi: URLs by the object their pk names (the rest name a kelurahan)
+KOPERASI_MEMBER_URLS = {"koperasi:payment", "koperasi:withdrawal"}
+KOPERASI_ENTRY_URLS = {"koperasi:receipt", "koperasi:correction"}
+KOPERASI_MEETING_URLS = {"koperasi:meeting_detail", "koperasi:meeting_attendance", "koperasi:meeting_minutes",
+                         "koperasi:meeting_decision", "koperasi:meeting_edit"}
+KOPERASI_OFFICER_URLS = {"koperasi:officer_end"}
+# URL arguments beside pk
+EXTRA_KWARGS = {"koperasi:payment": {"kind": "sukarela"}}
+
+
+def koperasi_object(name, kelurahan_b):
+    from koperasi import simpanan
+    from koperasi.models import Meeting, Officer
+
+    member = MemberFactory(kelurahan=kelurahan_b)
+    if name in KOPERASI_MEMBER_URLS:
+        return member
+    if name in KOPERASI_ENTRY_URLS:
+        return simpanan.record_payment(member=member, kind="sukarela", amount=10_000, paid_on=member.joined_on)
+    if name in KOPERASI_MEETING_URLS:
+        return Meeting.objects.create(kelurahan=kelurahan_b, held_on=member.joined_on, place="Balai", agenda="RAT")
+    if name in KOPERASI_OFFICER_URLS:
+        return Officer.objects.create(kelurahan=kelurahan_b, member=member, role="ketua", term_start=member.joined_on)
+    return kelurahan_b
+
+
 def snapshot():
+    from koperasi.models import Attendance, Cooperative, Decision, Entry, Meeting, Officer
+
     return list(Member.objects.values_list("pk", "name", "status", "left_on", "nik")) + list(
         ImportBatch.objects.values_list("pk", "status")
+    ) + [list(model.objects.values_list("pk", flat=True)) for model in (Entry, Meeting, Attendance, Decision, Officer)] + list(
+        Cooperative.objects.values_list("pk", "legal_name", "pokok_amount")
     )
 
 
@@ -65,11 +97,16 @@ def test_there_are_id_urls_to_walk():
 def test_an_officer_cannot_read_or_change_another_kelurahans_objects(officer_client, kelurahan_a, kelurahan_b, name):
     namespace = name.split(":")[0] if ":" in name else ""
     obj = out_of_scope(namespace, kelurahan_b, name)
-    url = reverse(name, kwargs={"pk": obj.pk})
+    url = reverse(name, kwargs={"pk": obj.pk, **EXTRA_KWARGS.get(name, {})})
     before = snapshot()
     for response in (
         officer_client.get(url),
-        officer_client.post(url, {"name": "Diubah", "status": "keluar", "left_on": "2025-10-01", "nik": "6471051203900009"}),
+        officer_client.post(url, {"name": "Diubah", "status": "keluar", "left_on": "2025-10-01", "nik": "6471051203900009",
+                                  "amount": "10000", "paid_on": "2025-10-01", "method": "tunai", "reason": "x", "number": "1",
+                                  "legal_name": "Diubah", "pokok_amount": "1", "wajib_amount": "1", "wajib_due_day": "1",
+                                  "activation": "otomatis", "arrears_months": "1", "quorum": "1/2", "member_number": "x",
+                                  "role": "ketua", "term_start": "2025-10-01", "held_on": "2025-10-01", "place": "x",
+                                  "agenda": "x", "kind": "rat", "subject": "x", "votes_for": "1"}),
     ):
         refused = response.status_code in (403, 404, 405)  # 405: a POST-only view
         sent_to_admin_login = response.status_code == 302 and response.url.startswith("/admin/login/")

@@ -41,7 +41,10 @@ def test_members_are_imported_with_the_next_member_numbers(tmp_path, kelurahan_a
     assert [m.member_number for m in members] == [f"64.71.05.1002-{n:05d}" for n in (1, 2, 3, 4)]
     imported = members[1]
     assert (imported.nik, imported.name, imported.sex, imported.birth_date) == (make_nik(1), "Anggota 1", "L", date(1990, 3, 12))
-    assert (imported.phone, imported.domicile_rt, imported.simpanan_pokok) == ("08123456789", "007", 50000)
+    assert (imported.phone, imported.domicile_rt) == ("08123456789", "007")
+    entry = imported.simpanan.get()  # the simpanan pokok in the file: the first ledger entry, with a receipt
+    assert (entry.kind, entry.amount, imported.account.pokok) == ("pokok", 50000, 50000)
+    assert entry.receipt_number == "KW-64.71.05.1002-000001"
     assert imported.household.no_kk == make_no_kk(101) and imported.household.head_nik == make_nik(1)
     assert members[2].status == "calon"
     assert list(MemberStatusChange.objects.filter(member=imported).values_list("status", "on")) == [("aktif", date(2025, 9, 1))]
@@ -81,6 +84,9 @@ def test_a_nik_twice_in_the_file_is_reported(tmp_path, kelurahan_a):
         ({"telepon": "12"}, "telepon"),
         ({"rt": "abc"}, "rt"),
         ({"simpanan_pokok": "lima puluh"}, "simpanan_pokok"),
+        ({"simpanan_pokok": "-5000"}, "simpanan_pokok"),
+        ({"simpanan_pokok": "75000"}, "simpanan_pokok"),  # more than the cooperative's Rp 50.000
+        ({"tanggal_simpanan_pokok": "2999-01-01"}, "tanggal_simpanan_pokok"),
         ({"nik": make_nik(5, yy=10), "tanggal_lahir": ""}, "tanggal_lahir"),  # 15 years old, not married
     ],
 )

@@ -37,8 +37,6 @@ def test_every_registration_field_is_saved_and_normalised(officer_client, kelura
             domicile_kelurahan=kelurahan_a.pk,
             domicile_rt="7",
             domicile_rw="",
-            simpanan_pokok="50000",
-            simpanan_pokok_paid_on="2025-09-01",
         ),
     )
     assert response.status_code == 302
@@ -46,7 +44,6 @@ def test_every_registration_field_is_saved_and_normalised(officer_client, kelura
     assert member.phone == "081234567890"
     assert (member.ktp_address, member.domicile_address) == ("Jl. Mawar 1, Samarinda", "Jl. Melati 2")
     assert (member.domicile_kelurahan, member.domicile_rt, member.domicile_rw) == (kelurahan_a, "007", "")
-    assert (member.simpanan_pokok, member.simpanan_pokok_paid_on) == (50000, date(2025, 9, 1))
     assert member.citizenship == "WNI"
     assert (member.birth_date, member.sex) == (date(1990, 3, 12), "L")  # from the NIK
 
@@ -61,17 +58,6 @@ def test_an_invalid_phone_number_is_refused(officer_client, kelurahan_a):
     response = officer_client.post(URL, data(kelurahan_a, phone="0812-ABC"))
     assert "phone" in response.context["form"].errors
     assert not Member.objects.exists()
-
-
-def test_simpanan_pokok_needs_both_amount_and_date(officer_client, kelurahan_a):
-    response = officer_client.post(URL, data(kelurahan_a, simpanan_pokok="50000"))
-    assert "simpanan_pokok_paid_on" in response.context["form"].errors
-    assert not Member.objects.exists()
-
-
-def test_a_negative_simpanan_pokok_is_refused(officer_client, kelurahan_a):
-    response = officer_client.post(URL, data(kelurahan_a, simpanan_pokok="-5", simpanan_pokok_paid_on="2025-09-01"))
-    assert "simpanan_pokok" in response.context["form"].errors
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,236 @@
+"""Writing the simpanan ledger: payments, withdrawals and corrections, each with its receipt
+number, the member's balances rewritten from the ledger, and activation when the simpanan pokok
+is fully paid. Every write locks the cooperative's kelurahan row (the receipt sequence) and then
+the member's row (their balance), in that order, so two officers recording at once neither
+share a receipt number nor spend the same balance twice.
+
+Refusals are `ValidationError`s with a message for the officer; nothing is written then.
+"""
+
+from datetime import date
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Max, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kelurahan.models import Kelurahan
+from members.models import Member
+from members.services import accept_member
+
+from .models import Account, Cooperative, Entry
+
+MAX_WAJIB_MONTHS = 24  # one payment pays for at most two years of simpanan wajib
+
+
+def rupiah(amount):
+    """"Rp 1.250.000" (Indonesian thousands separator)."""
+    return "Rp " + f"{amount:,}".replace(",", ".")
+
+
+def balances(member):
+    """The member's `Account` (unsaved zeros when nothing was ever paid)."""
+    return Account.objects.filter(member_id=member.pk).first() or Account(member_id=member.pk, kelurahan_id=member.kelurahan_id)
+
+
+def _lock(member):
+    """Lock the cooperative's row and then the member's; return the member read afresh."""
+    Kelurahan.objects.select_for_update().filter(pk=member.kelurahan_id).first()
+    return Member.objects.select_for_update(of=("self",)).select_related("kelurahan").get(pk=member.pk)
+
+
+def _next_receipt(kelurahan):
+    last = Entry.objects.filter(kelurahan=kelurahan).aggregate(last=Max("receipt_seq"))["last"]
+    seq = (last or 0) + 1
+    return seq, Entry.format_receipt(kelurahan, seq)
+
+
+def refresh_account(member, cooperative=None):
+    """Rewrite `member`'s balances from their ledger (call under the member's lock)."""
+    cooperative = cooperative or Cooperative.of(member.kelurahan)
+    sums = {kind: (amount or 0, months or 0) for kind, amount, months in
+            Entry.objects.filter(member_id=member.pk).order_by().values("kind").annotate(a=Sum("amount"), m=Sum("months"))
+            .values_list("kind", "a", "m")}
+    account = balances(member)
+    account.kelurahan_id = member.kelurahan_id
+    account.pokok = sums.get(Entry.Kind.POKOK, (0, 0))[0]
+    account.wajib, account.wajib_months = sums.get(Entry.Kind.WAJIB, (0, 0))
+    account.sukarela = sums.get(Entry.Kind.SUKARELA, (0, 0))[0]
+    account.pokok_paid_on = None
+    if account.pokok >= cooperative.pokok_amount:
+        account.pokok_paid_on = (
+            Entry.objects.filter(member_id=member.pk, kind=Entry.Kind.POKOK).aggregate(on=Max("paid_on"))["on"]
+        )
+    account.save()
+    return account
+
+
+def _check_date(paid_on, member, today):
+    if paid_on > today:
+        raise ValidationError(_("The date cannot be in the future (today is %(today)s).") % {"today": today.strftime("%d-%m-%Y")}, code="future")
+    registered = member.status_changes.order_by("on").values_list("on", flat=True).first() or member.joined_on
+    if paid_on < registered:
+        raise ValidationError(
+            _("The date cannot be before the member registered (%(date)s).") % {"date": registered.strftime("%d-%m-%Y")},
+            code="before_registration",
+        )
+
+
+def pokok_remaining(member, cooperative, account=None):
+    account = account or balances(member)
+    return max(cooperative.pokok_amount - account.pokok, 0)
+
+
+def _check_payment(member, cooperative, account, kind, amount, months):
+    if member.has_left:
+        raise ValidationError(
+            _("%(name)s left the cooperative on %(date)s: no payment is recorded for a former member.")
+            % {"name": member.name, "date": member.left_on.strftime("%d-%m-%Y")},
+            code="former_member",
+        )
+    if amount is None or amount <= 0:
+        raise ValidationError(_("The amount must be more than Rp 0."), code="not_positive")
+    if kind == Entry.Kind.POKOK:
+        remaining = pokok_remaining(member, cooperative, account)
+        if remaining == 0:
+            raise ValidationError(
+                _("The simpanan pokok of %(name)s is already fully paid (%(amount)s); it is paid only once.")
+                % {"name": member.name, "amount": rupiah(account.pokok)},
+                code="pokok_paid",
+            )
+        if amount > remaining:
+            raise ValidationError(
+                _("Only %(remaining)s of the simpanan pokok remains to be paid, not %(amount)s.")
+                % {"remaining": rupiah(remaining), "amount": rupiah(amount)},
+                code="pokok_too_much",
+            )
+    elif kind == Entry.Kind.WAJIB:
+        if member.status != Member.Status.AKTIF:
+            raise ValidationError(
+                _("Simpanan wajib is paid by active members; %(name)s is still an applicant (calon): "
+                  "the simpanan pokok comes first.") % {"name": member.name},
+                code="wajib_not_active",
+            )
+        if not 1 <= months <= MAX_WAJIB_MONTHS:
+            raise ValidationError(
+                _("One payment covers 1 to %(max)d months of simpanan wajib.") % {"max": MAX_WAJIB_MONTHS}, code="wajib_months"
+            )
+        if amount != months * cooperative.wajib_amount:
+            raise ValidationError(
+                _("%(months)d months of simpanan wajib are %(expected)s (%(each)s a month), not %(amount)s.")
+                % {"months": months, "expected": rupiah(months * cooperative.wajib_amount),
+                   "each": rupiah(cooperative.wajib_amount), "amount": rupiah(amount)},
+                code="wajib_amount",
+            )
+    elif kind != Entry.Kind.SUKARELA:
+        raise ValidationError(_("Choose simpanan pokok, wajib or sukarela."), code="kind")
+
+
+@transaction.atomic
+def record_payment(*, member, kind, paid_on: date, amount=None, months=1, method=Entry.Method.TUNAI, reference="",
+                   by=None, today=None, import_batch_id=None) -> Entry:
+    """Record a payment (setoran) of `member`'s simpanan `kind` and return its entry (the
+    receipt). Simpanan wajib pays for `months` months at the cooperative's monthly amount
+    (`amount` defaults to that); simpanan pokok defaults to what remains of it. Paying off
+    the simpanan pokok activates an applicant when the cooperative's rule is automatic."""
+    today = today or timezone.localdate()
+    member = _lock(member)
+    cooperative = Cooperative.of(member.kelurahan)
+    account = balances(member)
+    months = months if kind == Entry.Kind.WAJIB else 0
+    if amount is None:
+        amount = pokok_remaining(member, cooperative, account) if kind == Entry.Kind.POKOK else (
+            months * cooperative.wajib_amount if kind == Entry.Kind.WAJIB else None)
+    _check_payment(member, cooperative, account, kind, amount, months)
+    _check_date(paid_on, member, today)
+    if method not in Entry.Method.values:
+        raise ValidationError(_("Choose cash, bank transfer or QRIS."), code="method")
+    entry = _write(member, kind=kind, type=Entry.Type.PAYMENT, amount=amount, months=months, paid_on=paid_on,
+                   method=method, reference=reference.strip()[:100], recorded_by=_user(by), import_batch_id=import_batch_id)
+    account = refresh_account(member, cooperative)
+    if kind == Entry.Kind.POKOK and account.pokok_paid_on and member.is_applicant \
+            and cooperative.activation == Cooperative.Activation.AUTOMATIC:
+        activate(member, on=max(paid_on, member.joined_on), by=by, receipt=entry.receipt_number)
+    return entry
+
+
+@transaction.atomic
+def record_withdrawal(*, member, amount, paid_on: date, method=Entry.Method.TUNAI, reference="", reason="", by=None,
+                      today=None) -> Entry:
+    """A withdrawal (penarikan) of simpanan sukarela, up to the balance (also by a member
+    who has left: their savings are theirs)."""
+    today = today or timezone.localdate()
+    member = _lock(member)
+    if amount is None or amount <= 0:
+        raise ValidationError(_("The amount must be more than Rp 0."), code="not_positive")
+    account = balances(member)
+    if amount > account.sukarela:
+        raise ValidationError(
+            _("The simpanan sukarela balance is %(balance)s: %(amount)s cannot be withdrawn.")
+            % {"balance": rupiah(account.sukarela), "amount": rupiah(amount)},
+            code="balance",
+        )
+    _check_date(paid_on, member, today)
+    entry = _write(member, kind=Entry.Kind.SUKARELA, type=Entry.Type.WITHDRAWAL, amount=-amount, months=0, paid_on=paid_on,
+                   method=method, reference=reference.strip()[:100], reason=reason.strip()[:255], recorded_by=_user(by))
+    refresh_account(member)
+    return entry
+
+
+@transaction.atomic
+def reverse_entry(*, entry, reason, by=None, today=None) -> Entry:
+    """Correct a mistaken entry with its exact opposite (a new entry, dated today, with its
+    own receipt number and the reason); the mistaken entry stays in the ledger."""
+    today = today or timezone.localdate()
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("Give the reason for the correction."), code="reason")
+    member = _lock(entry.member)
+    entry = Entry.objects.get(pk=entry.pk)
+    if entry.is_correction:
+        raise ValidationError(_("A correction cannot itself be corrected: record the payment again instead."), code="correction")
+    already = Entry.objects.filter(reverses=entry).values_list("receipt_number", flat=True).first()
+    if already:
+        raise ValidationError(
+            _("Receipt %(number)s has already been corrected by %(correction)s.")
+            % {"number": entry.receipt_number, "correction": already},
+            code="already_reversed",
+        )
+    account = balances(member)
+    if entry.kind == Entry.Kind.SUKARELA and account.sukarela - entry.amount < 0:
+        raise ValidationError(
+            _("The simpanan sukarela balance is %(balance)s: reversing this deposit of %(amount)s would make it negative; "
+              "correct the withdrawal first.") % {"balance": rupiah(account.sukarela), "amount": rupiah(entry.amount)},
+            code="balance",
+        )
+    correction = _write(member, kind=entry.kind, type=Entry.Type.CORRECTION, amount=-entry.amount, months=-entry.months,
+                        paid_on=today, method=entry.method, reference=entry.receipt_number, reverses=entry,
+                        reason=reason[:255], recorded_by=_user(by))
+    refresh_account(member)
+    return correction
+
+
+def _write(member, **fields):
+    seq, number = _next_receipt(member.kelurahan)
+    entry = Entry(member=member, kelurahan_id=member.kelurahan_id, receipt_seq=seq, receipt_number=number, **fields)
+    entry.save()
+    return entry
+
+
+def activate(member, *, on, by=None, receipt=""):
+    """An applicant whose simpanan pokok is paid becomes an active member on `on`."""
+    reason = _("Simpanan pokok fully paid (receipt %(number)s).") % {"number": receipt} if receipt else _("Simpanan pokok fully paid.")
+    return accept_member(member=member, accepted_on=on, reason=reason, by=by)
+
+
+def may_confirm(member, cooperative=None, account=None):
+    """Whether the pengurus may now confirm `member` as active: an applicant with the
+    simpanan pokok paid, in a cooperative that confirms by hand."""
+    cooperative = cooperative or Cooperative.of(member.kelurahan)
+    account = account or balances(member)
+    return member.is_applicant and cooperative.activation == Cooperative.Activation.CONFIRMED and bool(account.pokok_paid_on)
+
+
+def _user(user):
+    return user if user is not None and getattr(user, "is_authenticated", False) else None
