@@ -89,23 +89,16 @@ def _check_payment(member, cooperative, account, kind, amount, months):
             % {"name": member.name, "date": member.left_on.strftime("%d-%m-%Y")},
             code="former_member",
         )
-    if amount is None or amount <= 0:
-        raise ValidationError(_("The amount must be more than Rp 0."), code="not_positive")
-    if kind == Entry.Kind.POKOK:
-        remaining = pokok_remaining(member, cooperative, account)
-        if remaining == 0:
-            raise ValidationError(
-                _("The simpanan pokok of %(name)s is already fully paid (%(amount)s); it is paid only once.")
-                % {"name": member.name, "amount": rupiah(account.pokok)},
-                code="pokok_paid",
-            )
-        if amount > remaining:
-            raise ValidationError(
-                _("Only %(remaining)s of the simpanan pokok remains to be paid, not %(amount)s.")
-                % {"remaining": rupiah(remaining), "amount": rupiah(amount)},
-                code="pokok_too_much",
-            )
-    elif kind == Entry.Kind.WAJIB:
+    if kind not in Entry.Kind.values:
+        raise ValidationError(_("Choose simpanan pokok, wajib or sukarela."), code="kind")
+    remaining = pokok_remaining(member, cooperative, account)
+    if kind == Entry.Kind.POKOK and remaining == 0:
+        raise ValidationError(
+            _("The simpanan pokok of %(name)s is already fully paid (%(amount)s); it is paid only once.")
+            % {"name": member.name, "amount": rupiah(account.pokok)},
+            code="pokok_paid",
+        )
+    if kind == Entry.Kind.WAJIB:
         if member.status != Member.Status.AKTIF:
             raise ValidationError(
                 _("Simpanan wajib is paid by active members; %(name)s is still an applicant (calon): "
@@ -116,6 +109,16 @@ def _check_payment(member, cooperative, account, kind, amount, months):
             raise ValidationError(
                 _("One payment covers 1 to %(max)d months of simpanan wajib.") % {"max": MAX_WAJIB_MONTHS}, code="wajib_months"
             )
+    if amount is None or amount <= 0:
+        raise ValidationError(_("The amount must be more than Rp 0."), code="not_positive")
+    if kind == Entry.Kind.POKOK:
+        if amount > remaining:
+            raise ValidationError(
+                _("Only %(remaining)s of the simpanan pokok remains to be paid, not %(amount)s.")
+                % {"remaining": rupiah(remaining), "amount": rupiah(amount)},
+                code="pokok_too_much",
+            )
+    elif kind == Entry.Kind.WAJIB:
         if amount != months * cooperative.wajib_amount:
             raise ValidationError(
                 _("%(months)d months of simpanan wajib are %(expected)s (%(each)s a month), not %(amount)s.")
@@ -123,8 +126,6 @@ def _check_payment(member, cooperative, account, kind, amount, months):
                    "each": rupiah(cooperative.wajib_amount), "amount": rupiah(amount)},
                 code="wajib_amount",
             )
-    elif kind != Entry.Kind.SUKARELA:
-        raise ValidationError(_("Choose simpanan pokok, wajib or sukarela."), code="kind")
 
 
 @transaction.atomic

@@ -35,8 +35,6 @@ def test_an_officer_registers_a_member_on_a_phone(browser, live_server, officer,
     page.fill("#id_ktp_address", "Jl. Mawar 1")
     page.fill("#id_domicile_address", "Jl. Melati 2")
     page.fill("#id_domicile_rt", "7")
-    page.fill("#id_simpanan_pokok", "50000")
-    page.fill("#id_simpanan_pokok_paid_on", "2025-09-01")
     page.click("main button[type=submit]")
 
     # Same name (normalised) and birth date under another NIK: the officer must confirm.
@@ -52,7 +50,7 @@ def test_an_officer_registers_a_member_on_a_phone(browser, live_server, officer,
     assert fits_the_screen(page)
     member = Member.objects.get(nik=make_nik(902, female=True))
     assert (member.sex, member.birth_date, member.phone, member.domicile_rt) == ("P", date(1990, 3, 12), "081255551234", "007")
-    assert (member.simpanan_pokok, member.member_number) == (50000, "64.71.05.1002-00001")
+    assert member.member_number == "64.71.05.1002-00001"
     assert page.locator("text=Change history").is_visible()
 
     page.goto(f"{live_server.url}/en/anggota/?rt=7&sort=name")
