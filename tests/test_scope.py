@@ -57,7 +57,7 @@ def out_of_scope(namespace, kelurahan_b, name=""):
 KOPERASI_MEMBER_URLS = {"koperasi:payment", "koperasi:withdrawal"}
 KOPERASI_ENTRY_URLS = {"koperasi:receipt", "koperasi:correction"}
 KOPERASI_MEETING_URLS = {"koperasi:meeting_detail", "koperasi:meeting_attendance", "koperasi:meeting_minutes",
-                         "koperasi:meeting_decision", "koperasi:meeting_edit"}
+                         "koperasi:meeting_decision", "koperasi:meeting_edit", "koperasi:meeting_attendance_sheet"}
 KOPERASI_OFFICER_URLS = {"koperasi:officer_end"}
 # URL arguments beside pk
 EXTRA_KWARGS = {"koperasi:payment": {"kind": "sukarela"}}
