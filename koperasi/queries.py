@@ -11,7 +11,7 @@ payments reach the current month (paying ahead counts).
 """
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
@@ -109,3 +109,20 @@ def total(figures):
 
 def arrears_percent(row):
     return round(100 * row["in_arrears"] / row["aktif"], 1) if row.get("aktif") else None
+
+
+def arrears_members(kelurahan, today=None):
+    """The arrears list of one cooperative on `today`: its members in arrears, in member-number
+    order, each with `wajib_unpaid` and `wajib_next` (`with_wajib_due`). One query."""
+    return in_arrears(Member.objects.filter(kelurahan=kelurahan), today).select_related("household").order_by("member_seq")
+
+
+def as_of_month(month, today=None):
+    """The day an arrears list for `month` (a date in it) is drawn up on: the month's last day,
+    or today for the current month. None for a month still to come."""
+    today = today or timezone.localdate()
+    if month_index(month) > month_index(today):
+        return None
+    if month_index(month) == month_index(today):
+        return today
+    return month_of(month_index(month) + 1) - timedelta(days=1)

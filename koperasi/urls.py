@@ -3,7 +3,7 @@ with pengurus and pengawas, its members' meetings, and the SIMKOPDES-shaped expo
 
 from django.urls import path
 
-from .views import profile, rapat, simpanan
+from .views import arrears, profile, rapat, simpanan
 
 app_name = "koperasi"
 
@@ -13,8 +13,8 @@ urlpatterns = [
     path("anggota/<int:pk>/tarik/", simpanan.withdrawal, name="withdrawal"),
     path("kuitansi/<int:pk>/", simpanan.receipt, name="receipt"),
     path("kuitansi/<int:pk>/koreksi/", simpanan.correction, name="correction"),
-    path("kelurahan/<int:pk>/tunggakan/", simpanan.arrears_list, name="arrears"),
-    path("kelurahan/<int:pk>/tunggakan.xlsx", simpanan.arrears_xlsx, name="arrears_xlsx"),
+    path("kelurahan/<int:pk>/tunggakan/", arrears.arrears_list, name="arrears"),
+    path("kelurahan/<int:pk>/tunggakan.xlsx", arrears.arrears_xlsx, name="arrears_xlsx"),
     # The cooperative's profile, pengurus and pengawas, the SIMKOPDES export (pk: a kelurahan, or an officer)
     path("kelurahan/<int:pk>/", profile.cooperative_detail, name="cooperative"),
     path("kelurahan/<int:pk>/ubah/", profile.cooperative_edit, name="cooperative_edit"),

@@ -334,8 +334,17 @@ class MemberFilterForm(forms.Form):
 
     def __init__(self, *args, kelurahan_queryset, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["status"].choices = [("", _("All statuses")), *Member.Status.choices]
+        self.fields["status"].choices = [("", _("All statuses")), *Member.Status.choices,
+                                         (self.IN_ARREARS, _("in arrears with simpanan wajib (menunggak)"))]
         self.fields["kelurahan"].queryset = kelurahan_queryset
+
+    # A status-like filter of the simpanan ledger (`koperasi.queries.in_arrears`): active
+    # members with the cooperative's number of months of simpanan wajib unpaid.
+    IN_ARREARS = "menunggak"
+
+    @property
+    def in_arrears_only(self):
+        return self.is_valid() and self.cleaned_data.get("status") == self.IN_ARREARS
 
     def clean_rt(self):
         return self._rt_rw("rt")
@@ -354,7 +363,7 @@ class MemberFilterForm(forms.Form):
         self.is_valid()
         data = self.cleaned_data  # the valid fields only
         return {
-            "status": data.get("status") or "",
+            "status": "" if data.get("status") == self.IN_ARREARS else data.get("status") or "",
             "kelurahan": data.get("kelurahan"),
             "rt": data.get("rt") or "",
             "rw": data.get("rw") or "",

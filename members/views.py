@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent, record
 from kelurahan.models import Kelurahan
 from kkmp.downloads import spreadsheet
+from koperasi.queries import in_arrears
 
 from . import lookups, services
 from .forms import AcceptForm, LeaveForm, MemberFilterForm, MemberForm
@@ -131,7 +132,10 @@ def member_list(request):
     form.is_valid()  # invalid filters are shown and left out
     query = form.cleaned_data.get("q", "").strip()
     show_full = can_see_full_numbers(request.user)
-    members = scope.for_list().filtered(**form.filters()).sorted_by(form.cleaned_data.get("sort"))
+    members = scope.for_list().filtered(**form.filters())
+    if form.in_arrears_only:
+        members = in_arrears(members)
+    members = members.sorted_by(form.cleaned_data.get("sort"))
     digits = number_query(query)
     if digits and not show_full and len(digits) == 16:
         members, refusal = lookups.masked_number_search(request, digits, members)

@@ -114,11 +114,3 @@ def correction(request, pk):
                              % {"number": entry.receipt_number, "correction": reversal.receipt_number})
             return redirect(reversal)
     return render(request, "koperasi/correction_form.html", {"form": form, "entry": entry})
-
-
-@login_required
-def arrears_list(request, pk):
-    raise Http404
-
-
-arrears_xlsx = arrears_list
