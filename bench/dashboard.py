@@ -52,6 +52,7 @@ from dashboard.progress import dashboard_table  # noqa: E402
 from dashboard.queries import for_dashboard, rollup  # noqa: E402
 from dashboard.views import province_rollup  # noqa: E402
 from kelurahan.models import HouseholdCount, KabupatenKota, Kelurahan, Provinsi  # noqa: E402
+from koperasi.models import Entry, month_index  # noqa: E402
 from members.models import Household, Member  # noqa: E402
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1"))
@@ -67,6 +68,46 @@ def timed(fn, runs=15):
     with CaptureQueriesContext(connection) as queries:
         fn()
     return statistics.median(times), len(queries)
+
+
+def add_simpanan(today, months=12):
+    """Simpanan for every member, set-based: the simpanan pokok (50,000) and, for each of the
+    last `months` months, a simpanan wajib payment (10,000) from all but a member in seven (who
+    stopped paying after a while: in arrears), as ledger entries with their receipt numbers; then
+    the balances (`Account`) as `koperasi.simpanan.refresh_account` leaves them."""
+    start = month_index(today) - months + 1
+    with connection.cursor() as c:
+        c.execute("DELETE FROM koperasi_account")
+        c.execute("DELETE FROM koperasi_entry")
+        c.execute(f"""
+            INSERT INTO koperasi_entry (member_id, kelurahan_id, kind, type, amount, months, paid_on, method, reference,
+                                        reason, receipt_seq, receipt_number, recorded_at)
+            SELECT m.id, m.kelurahan_id, p.kind, 'setoran', p.amount, p.months, p.paid_on, 'tunai', '', '',
+                   ROW_NUMBER() OVER (PARTITION BY m.kelurahan_id ORDER BY p.paid_on, m.id, p.kind), '', NOW()
+            FROM members_member m
+            JOIN LATERAL (
+                SELECT 'pokok' AS kind, 50000 AS amount, 0 AS months, m.joined_on AS paid_on
+                UNION ALL
+                SELECT 'wajib', 10000, 1, make_date(i / 12, i % 12 + 1, 5)
+                FROM generate_series({start}, {month_index(today)}) AS i
+                WHERE m.id % 7 <> 0 OR i < {start + 3}
+            ) p ON TRUE
+            WHERE m.status = 'aktif'
+        """)
+        c.execute("UPDATE koperasi_entry SET receipt_number = 'KW-' || kelurahan_id || '-' || LPAD(receipt_seq::text, 6, '0')")
+        c.execute("""
+            INSERT INTO koperasi_account (member_id, kelurahan_id, pokok, wajib, wajib_months, sukarela, pokok_paid_on)
+            SELECT member_id, MIN(kelurahan_id), SUM(amount) FILTER (WHERE kind = 'pokok'),
+                   COALESCE(SUM(amount) FILTER (WHERE kind = 'wajib'), 0), COALESCE(SUM(months), 0), 0,
+                   MIN(paid_on) FILTER (WHERE kind = 'pokok')
+            FROM koperasi_entry GROUP BY member_id
+        """)
+        c.execute("ANALYZE koperasi_entry")
+        c.execute("ANALYZE koperasi_account")
+        c.execute("SELECT COUNT(*) FROM koperasi_entry")
+        entries = c.fetchone()[0]
+    counters.write_capital(counters.live_capital())  # as the ledger's writes leave them
+    return entries
 
 
 def legacy(n_members):
@@ -86,6 +127,7 @@ def legacy(n_members):
         )
     Member.objects.bulk_create(members, batch_size=2000, ignore_conflicts=True)
     counters.rebuild()
+    add_simpanan(timezone.localdate())
     query_ms, query_n = timed(lambda: dashboard_table(for_dashboard(Kelurahan.objects.all(), Campaign.objects.first())))
     user, _ = get_user_model().objects.get_or_create(username="bench", defaults={"is_superuser": True})
     client = Client()
@@ -190,6 +232,9 @@ def generate(n_kelurahan, n_households, n_members, today):
     start = time.perf_counter()
     counters.rebuild()  # member figures, current household counts, KK terwakili history
     print(f"  counters filled in {time.perf_counter() - start:.1f} s; total {time.perf_counter() - started:.0f} s", flush=True)
+    start = time.perf_counter()
+    entries = add_simpanan(today)
+    print(f"  simpanan: {entries:,} ledger entries and the balances in {time.perf_counter() - start:.1f} s", flush=True)
 
 
 def standalone():
@@ -226,6 +271,8 @@ def standalone():
     city = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region)
     results.append(("city figures: rows + KK gained + table", *timed(
         lambda: dashboard_table(for_dashboard(city, campaign), campaign, today, counters.gained(city, today)))))
+    results.append((f"live recount of the city's simpanan ({Entry.objects.count():,} entries; `counters.live_capital`)",
+                    *timed(lambda: counters.live_capital(city))))
     province = Provinsi.objects.order_by("kode").first()
     in_province = Kelurahan.objects.filter(kecamatan__kabupaten_kota__provinsi=province)
     results.append((f"province roll-up {province.kode} by kabupaten/kota", *timed(lambda: province_rollup(in_province, campaign, today))))
@@ -242,6 +289,9 @@ def standalone():
     results.append(("live recount of every kelurahan (`recount`): member figures", *timed(lambda: counters.differences(), runs=3)))
     results.append(("`recount`: current household counts", *timed(lambda: counters.household_count_differences(), runs=3)))
     results.append(("`recount`: KK terwakili history", *timed(lambda: counters.history_differences(), runs=3)))
+    payer = Member.objects.filter(kelurahan_id=busiest["kelurahan_id"], status="aktif").first()
+    results.append((f"`counters.refresh_capital` of one kelurahan ({busiest['n']:,} members): what each payment adds",
+                    *timed(lambda: counters.refresh_capital([payer.kelurahan_id]))))
     print(f"\n| dashboard, {MODE} ({n_kel:,} kelurahan, {n_kk:,} KK, {n_members:,} members) | median ms | queries |\n|---|---:|---:|")
     for name, ms, n in results:
         print(f"| {name} | {ms:.1f} | {n} |")

@@ -72,13 +72,15 @@ def _lock(kelurahan_ids):
 
 
 def refresh(kelurahan_ids):
-    """Recompute the member counters and KK terwakili history of `kelurahan_ids` from their
-    members, in the caller's transaction (under the kelurahan rows' lock)."""
+    """Recompute the member counters, KK terwakili history and capital of `kelurahan_ids` from
+    their members, in the caller's transaction (under the kelurahan rows' lock): a member's
+    status and joining date decide what simpanan wajib they owe."""
     with transaction.atomic():
         ids = _lock(kelurahan_ids)
         if ids:
             write(live(ids))
             write_history(ids)
+            write_capital(live_capital(ids))
 
 
 def rebuild():
@@ -88,6 +90,7 @@ def rebuild():
     write(live())
     write_household_counts(live_household_counts())
     write_history()
+    write_capital(live_capital())
 
 
 def _chunks(ids, size=5000):
@@ -125,6 +128,56 @@ def differences(kelurahan=None):
     """[(kelurahan id, stored, live)] where the counters differ from a live recount."""
     now, kept = live(kelurahan), stored(kelurahan)
     return [(pk, kept.get(pk, (0, 0, 0)), figures) for pk, figures in sorted(now.items()) if kept.get(pk, (0, 0, 0)) != figures]
+
+
+# --- The members' capital (simpanan) ----------------------------------------------------------
+
+NO_CAPITAL = (0, 0, 0, {})
+
+
+def live_capital(kelurahan=None):
+    """{kelurahan id: (pokok, wajib, sukarela, {first unpaid wajib month: active members})}
+    computed from the balances and the members (two queries), for `kelurahan` (ids or a
+    queryset; all when None), NO_CAPITAL for those without members."""
+    from koperasi.queries import simpanan_sums, wajib_histogram
+
+    queryset = Kelurahan.objects.all() if kelurahan is None else Kelurahan.objects.filter(pk__in=kelurahan)
+    result = {pk: (0, 0, 0, {}) for pk in queryset.values_list("pk", flat=True)}
+    for pk, sums in simpanan_sums(kelurahan).items():
+        result[pk] = (*sums, {})
+    for pk, histogram in wajib_histogram(kelurahan).items():
+        result[pk] = (*result.get(pk, NO_CAPITAL)[:3], histogram)
+    return result
+
+
+def stored_capital(kelurahan=None):
+    queryset = Kelurahan.objects.all() if kelurahan is None else Kelurahan.objects.filter(pk__in=kelurahan)
+    rows = queryset.values_list("pk", *(f"counter__{f}" for f in KelurahanCounter.CAPITAL))
+    return {pk: (pokok or 0, wajib or 0, sukarela or 0, histogram or {}) for pk, pokok, wajib, sukarela, histogram in rows}
+
+
+def refresh_capital(kelurahan_ids):
+    """Recompute the capital counters of `kelurahan_ids` after ledger entries, in the caller's
+    transaction (under the kelurahan rows' lock, as `refresh`)."""
+    with transaction.atomic():
+        ids = _lock(kelurahan_ids)
+        if ids:
+            write_capital(live_capital(ids))
+
+
+def write_capital(figures):
+    """Store `figures` ({kelurahan id: (pokok, wajib, sukarela, histogram)}) on the counter rows."""
+    def others(ids):
+        members, counts = live(ids), live_household_counts(ids)
+        return {pk: (*members[pk], *counts[pk]) for pk in ids}
+
+    _store(figures, KelurahanCounter.CAPITAL, others)
+
+
+def capital_differences(kelurahan=None):
+    """[(kelurahan id, stored, live)] where the capital counters differ from the ledger."""
+    now, kept = live_capital(kelurahan), stored_capital(kelurahan)
+    return [(pk, kept.get(pk, NO_CAPITAL), figures) for pk, figures in sorted(now.items()) if kept.get(pk, NO_CAPITAL) != figures]
 
 
 # --- The current household count ----------------------------------------------------------------

@@ -146,10 +146,19 @@ class KelurahanCounter(models.Model):
     jumlah_kk = models.PositiveIntegerField(_("number of households (KK)"), null=True, blank=True)
     kk_per_tanggal = models.DateField(_("as of"), null=True, blank=True)
     kk_sumber = models.CharField(_("source"), max_length=200, blank=True)
+    # The members' simpanan (`koperasi.Account` summed), kept by `counters.refresh_capital` in the
+    # transaction of every ledger entry, and the active members by the first month of simpanan
+    # wajib they have not paid ({month index: members}): who is paid up or in arrears on a given
+    # day follows from it and the cooperative's rules (`koperasi.queries.wajib_position`).
+    simpanan_pokok = models.BigIntegerField(_("simpanan pokok collected (Rp)"), default=0)
+    simpanan_wajib = models.BigIntegerField(_("simpanan wajib collected (Rp)"), default=0)
+    simpanan_sukarela = models.BigIntegerField(_("simpanan sukarela held (Rp)"), default=0)
+    wajib_next = models.JSONField(_("active members by first unpaid month of simpanan wajib"), default=dict, blank=True)
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
 
     FIGURES = ("kk_terwakili", "anggota_kepala_keluarga", "anggota_aktif")
     HOUSEHOLD_COUNT = ("jumlah_kk", "kk_per_tanggal", "kk_sumber")
+    CAPITAL = ("simpanan_pokok", "simpanan_wajib", "simpanan_sukarela", "wajib_next")
 
     class Meta:
         verbose_name = _("member counter")

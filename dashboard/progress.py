@@ -173,19 +173,81 @@ class Progress:
         return reach is not None and reach <= self.campaign.deadline
 
 
-def dashboard_table(kelurahan_rows, campaign=None, today=None, gained=None):
+class Capital:
+    """What the members have put in (simpanan pokok and wajib collected, in whole rupiah) and
+    how they keep up (active members paid up this month, share in arrears), and whether the
+    annual members' meeting (RAT) was held this year: for one kelurahan, or summed over several.
+    From the counters (`KelurahanCounter.simpanan_*`, `wajib_next`) read by
+    `dashboard.queries.for_dashboard`, and `koperasi.rapat.rat_held`; see docs/dashboard.md."""
+
+    FIGURES = ("pokok", "wajib", "sukarela", "aktif", "paid_up", "in_arrears")
+
+    def __init__(self, pokok=0, wajib=0, sukarela=0, aktif=0, paid_up=0, in_arrears=0, *, rat_on=None, kelurahan=1):
+        self.pokok, self.wajib, self.sukarela = pokok, wajib, sukarela
+        self.aktif, self.paid_up, self.in_arrears = aktif, paid_up, in_arrears
+        self.rat_on = rat_on  # the date of this year's RAT (one kelurahan)
+        self.kelurahan = kelurahan
+        self.rat_held = 1 if rat_on else 0  # kelurahan that held it
+
+    @classmethod
+    def of(cls, kelurahan, today=None, rat_on=None):
+        """From a kelurahan annotated by `dashboard.queries.for_dashboard` (no query)."""
+        from koperasi.queries import wajib_position
+
+        aktif, paid_up, in_arrears = wajib_position(
+            getattr(kelurahan, "wajib_next", None), wajib_due_day=getattr(kelurahan, "wajib_due_day", None),
+            arrears_months=getattr(kelurahan, "arrears_months", None), today=today,
+        )
+        return cls(getattr(kelurahan, "simpanan_pokok", 0), getattr(kelurahan, "simpanan_wajib", 0),
+                   getattr(kelurahan, "simpanan_sukarela", 0), aktif, paid_up, in_arrears, rat_on=rat_on)
+
+    @classmethod
+    def sum(cls, parts):
+        total = cls(kelurahan=0)
+        for part in parts:
+            for name in cls.FIGURES:
+                setattr(total, name, getattr(total, name) + getattr(part, name))
+            total.kelurahan += part.kelurahan
+            total.rat_held += part.rat_held
+        return total
+
+    @property
+    def collected(self):
+        """Simpanan pokok and wajib: the members' capital (sukarela is theirs to withdraw)."""
+        return self.pokok + self.wajib
+
+    @property
+    def paid_up_percent(self):
+        return round(100 * self.paid_up / self.aktif, 1) if self.aktif else None
+
+    @property
+    def arrears_percent(self):
+        return round(100 * self.in_arrears / self.aktif, 1) if self.aktif else None
+
+
+def dashboard_table(kelurahan_rows, campaign=None, today=None, gained=None, rat=None):
     """Group `for_dashboard(kelurahan, campaign)` rows by kecamatan, with a `Progress` per row, kecamatan
-    and total. `gained` maps kelurahan id → KK terwakili gained in 7 days (`counters.gained`).
+    and total. `gained` maps kelurahan id → KK terwakili gained in 7 days (`counters.gained`);
+    `rat` kelurahan id → the date of this year's RAT; with the row's simpanan counters they
+    become each progress's `capital` (a `Capital`).
 
     Returns `(groups, total)`, where each group is `(kecamatan, [(kelurahan, progress)], progress)`.
     Pure Python over rows already fetched: no queries.
     """
-    gained = gained or {}
+    gained, rat = gained or {}, rat or {}
     groups, current = [], None
     for kel in kelurahan_rows:
         if current is None or current[0].pk != kel.kecamatan_id:
             current = (kel.kecamatan, [])
             groups.append(current)
-        current[1].append((kel, Progress.of(kel, campaign, today, gained.get(kel.pk, 0))))
-    groups = [(kec, rows, Progress.sum((p for _, p in rows), campaign, today)) for kec, rows in groups]
-    return groups, Progress.sum((total for _, _, total in groups), campaign, today)
+        progress = Progress.of(kel, campaign, today, gained.get(kel.pk, 0))
+        progress.capital = Capital.of(kel, today, rat_on=rat.get(kel.pk))
+        current[1].append((kel, progress))
+    summed = []
+    for kec, rows in groups:
+        subtotal = Progress.sum((p for _, p in rows), campaign, today)
+        subtotal.capital = Capital.sum(p.capital for _, p in rows)
+        summed.append((kec, rows, subtotal))
+    total = Progress.sum((t for _, _, t in summed), campaign, today)
+    total.capital = Capital.sum(t.capital for _, _, t in summed)
+    return summed, total

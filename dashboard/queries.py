@@ -16,9 +16,10 @@ from .models import RepresentedDay, _in_campaign
 def for_dashboard(kelurahan, campaign=None):
     """Kelurahan with the figures of the progress dashboard (`dashboard:dashboard`).
 
-    One query: the current household count (value, date, source) and the member figures
-    from the counters kept by `dashboard.counters` (None / 0 when a kelurahan has no
-    counter row yet), and whether `campaign` applies to the kelurahan (`in_campaign`).
+    One query: the current household count (value, date, source), the member figures and the
+    members' simpanan from the counters kept by `dashboard.counters` (None / 0 when a
+    kelurahan has no counter row yet) with the cooperative's simpanan wajib rules, and
+    whether `campaign` applies to the kelurahan (`in_campaign`).
     """
     return (
         kelurahan.select_related("kecamatan__kabupaten_kota")
@@ -29,6 +30,12 @@ def for_dashboard(kelurahan, campaign=None):
             kk_terwakili=Coalesce(F("counter__kk_terwakili"), 0),
             anggota_kepala_keluarga=Coalesce(F("counter__anggota_kepala_keluarga"), 0),
             anggota_aktif=Coalesce(F("counter__anggota_aktif"), 0),
+            simpanan_pokok=Coalesce(F("counter__simpanan_pokok"), 0),
+            simpanan_wajib=Coalesce(F("counter__simpanan_wajib"), 0),
+            simpanan_sukarela=Coalesce(F("counter__simpanan_sukarela"), 0),
+            wajib_next=F("counter__wajib_next"),
+            wajib_due_day=F("cooperative__wajib_due_day"),
+            arrears_months=F("cooperative__arrears_months"),
             in_campaign=_in_campaign(campaign),
         )
         .order_by("kecamatan__kode", "kode")
@@ -86,3 +93,10 @@ def rollup(queryset, campaign, by, today=None, days=7):
                 "kk_terwakili": terwakili, "anggota_kepala_keluarga": heads, "anggota_aktif": aktif, "gained_7d": gained,
             }
     return dict(sorted(result.items()))
+
+
+def rat_for(kelurahan, today):
+    """{kelurahan id: date of this year's RAT held with a quorum} (`koperasi.rapat.rat_held`)."""
+    from koperasi.rapat import rat_held
+
+    return rat_held(kelurahan, today.year, today=today)

@@ -17,12 +17,15 @@ FIGURE_COLUMNS = (
     "perlu_per_minggu",
     "perkiraan_tercapai",
 )
+# The members' capital (`dashboard.progress.Capital`), after the progress figures.
+CAPITAL_COLUMNS = ("simpanan_pokok", "simpanan_wajib", "lunas_bulan_ini", "menunggak", "persen_menunggak")
 # The first ten columns are the ones agreed before campaigns (unchanged order); new ones follow.
 DASHBOARD_COLUMNS = (
     "kode_kelurahan", "kelurahan", "kecamatan", "jumlah_kk", "per_tanggal", "target", "kk_terwakili",
     "anggota_kepala_keluarga", "anggota_aktif", "persen_target", "sumber", "status", "naik_7_hari",
-    "perlu_per_minggu", "perkiraan_tercapai",
+    "perlu_per_minggu", "perkiraan_tercapai", *CAPITAL_COLUMNS, "rat_tahun_ini",
 )
+REGION_COLUMNS = (*FIGURE_COLUMNS, *CAPITAL_COLUMNS, "kelurahan_sudah_rat")
 
 
 def _figures(progress):
@@ -40,13 +43,19 @@ def _figures(progress):
     ]
 
 
+def _capital(progress):
+    c = progress.capital
+    return [c.pokok, c.wajib, c.paid_up, c.in_arrears, c.arrears_percent]
+
+
 def dashboard_csv_dataset(groups):
     """The dashboard table as a `tablib.Dataset`, one row per kelurahan (see `dashboard_table`)."""
     dataset = tablib.Dataset(headers=DASHBOARD_COLUMNS, title="Kelurahan")
     for kecamatan, rows, _total in groups:
         for kel, progress in rows:
             f = _figures(progress)
-            values = (kel.kode, kel.nama, kecamatan.nama, f[0], kel.per_tanggal, *f[1:6], kel.sumber, *f[6:])
+            values = (kel.kode, kel.nama, kecamatan.nama, f[0], kel.per_tanggal, *f[1:6], kel.sumber, *f[6:],
+                      *_capital(progress), progress.capital.rat_on)
             dataset.append([neutralise(v) for v in values])
     return dataset
 
@@ -64,16 +73,28 @@ def report_xlsx(figures, user):
         ("dibuat_pada", figures["generated_at"].strftime("%Y-%m-%d %H:%M")),
     ):
         about.append([key, neutralise(value)])
-    kecamatan = tablib.Dataset(headers=("kode_kecamatan", "kecamatan", *FIGURE_COLUMNS), title="Kecamatan")
+    kecamatan = tablib.Dataset(headers=("kode_kecamatan", "kecamatan", *REGION_COLUMNS), title="Kecamatan")
     for kec, _rows, total in figures["groups"]:
-        kecamatan.append([neutralise(v) for v in (kec.kode, kec.nama, *_figures(total))])
-    city = tablib.Dataset(headers=("kode_wilayah", "wilayah", *FIGURE_COLUMNS), title="Kabupaten-Kota")
-    city.append([neutralise(v) for v in (region.kode if region else "", region.nama if region else "", *_figures(figures["total"]))])
+        kecamatan.append([neutralise(v) for v in (kec.kode, kec.nama, *_region_figures(total))])
+    city = tablib.Dataset(headers=("kode_wilayah", "wilayah", *REGION_COLUMNS), title="Kabupaten-Kota")
+    city.append([neutralise(v) for v in (region.kode if region else "", region.nama if region else "",
+                                         *_region_figures(figures["total"]))])
     book = tablib.Databook([about, dashboard_csv_dataset(figures["groups"]), kecamatan, city])
     return book.export("xlsx")
 
 
+def _region_figures(progress):
+    return [*_figures(progress), *_capital(progress), progress.capital.rat_held]
+
+
 def _json_figures(progress):
+    c = getattr(progress, "capital", None)
+    capital = {} if c is None else {
+        "simpanan_pokok": c.pokok, "simpanan_wajib": c.wajib, "lunas_bulan_ini": c.paid_up, "menunggak": c.in_arrears,
+        "persen_menunggak": c.arrears_percent,
+        "rat_tahun_ini": c.rat_on.isoformat() if c.rat_on else None,  # a kelurahan's; None for a sum
+        "kelurahan_sudah_rat": c.rat_held,
+    }
     return {
         "jumlah_kk": progress.jumlah_kk,
         "target": progress.target,
@@ -86,6 +107,7 @@ def _json_figures(progress):
         "diharapkan_hari_ini": progress.expected,
         "perlu_per_minggu": progress.weekly_pace_needed,
         "perkiraan_tercapai": progress.reach_date.isoformat() if progress.reach_date else None,
+        **capital,
     }
 
 

@@ -22,7 +22,7 @@ from . import counters
 from .charts import trend_chart, trend_dates
 from .models import Campaign, Report, current_campaign
 from .progress import Progress, Status, dashboard_table
-from .queries import for_dashboard, rollup
+from .queries import for_dashboard, rat_for, rollup
 from .resources import dashboard_csv_dataset, dashboard_json_data, report_xlsx
 
 SORTS = {
@@ -56,14 +56,14 @@ def _region(params):
 def dashboard_figures(params, today=None):
     """Everything the dashboard, its downloads, the JSON and a report show for `params`
     (`wilayah`, `kampanye`), in a fixed number of queries: regions, campaigns, the kelurahan
-    rows with their counters, KK gained in 7 days."""
+    rows with their counters, KK gained in 7 days, the members' capital and this year's RAT."""
     today = today or timezone.localdate()
     region, regions = _region(params)
     campaign, campaigns = _campaign(params, region, today)
     kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region)
     rows = for_dashboard(kelurahan, campaign)
     gained = counters.gained(kelurahan, today)
-    groups, total = dashboard_table(rows, campaign, today, gained)
+    groups, total = dashboard_table(rows, campaign, today, gained, rat_for(kelurahan, today))
     return {
         "region": region,
         "regions": regions,

@@ -10,8 +10,11 @@ class ImportsConfig(AppConfig):
     verbose_name = _("Spreadsheet imports")
 
     def ready(self):
-        # The member importer lives in its own module and adds itself to the pipeline's kinds.
+        # The member and payment importers live in their own modules and add themselves to
+        # the pipeline's kinds.
         from . import pipeline
         from .members import MemberImport
+        from .payments import PaymentImport
 
         pipeline.IMPORTS[MemberImport.kind] = MemberImport
+        pipeline.IMPORTS[PaymentImport.kind] = PaymentImport

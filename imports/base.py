@@ -108,6 +108,12 @@ class BaseImport:
     aliases = {}
     required = ()
     template_rows = []
+    # How much more a row of this kind costs to write than a household row, per byte of file:
+    # a file is handed to the task worker above KKMP_IMPORT_BACKGROUND_BYTES / write_cost
+    # (`tasks.runs_in_background`).
+    write_cost = 1
+    # The user confirming a commit or undoing a batch (set by `pipeline.commit`/`pipeline.undo`).
+    user = None
 
     def __init__(self, *, default_kelurahan=None, progress=no_progress):
         self.default_kelurahan = default_kelurahan

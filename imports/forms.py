@@ -1,4 +1,4 @@
-"""The upload form: the file, what it holds (households, household counts, members) and, for a file
+"""The upload form: the file, what it holds (households, household counts, members, payments) and, for a file
 that names no kelurahan, the kelurahan it is for; size and type are checked before reading."""
 
 from django import forms

@@ -12,6 +12,7 @@ class ImportBatch(models.Model):
         HOUSEHOLDS = "households", _("households (KK)")
         HOUSEHOLD_COUNTS = "household_counts", _("household counts per kelurahan")
         MEMBERS = "members", _("members (a cooperative's register)")
+        PAYMENTS = "payments", _("simpanan payments (setoran)")
 
     class Layout(models.TextChoices):
         HOUSEHOLD_LIST = "household_list", _("Household list (one row per KK)")
@@ -19,6 +20,7 @@ class ImportBatch(models.Model):
         OPENSID_PEOPLE = "opensid_people", _("OpenSID resident export (one row per person)")
         HOUSEHOLD_COUNTS = "household_counts", _("Household counts (one row per kelurahan and date)")
         MEMBER_LIST = "member_list", _("Register of members (one row per member)")
+        PAYMENT_LIST = "payment_list", _("Simpanan payments (one row per payment)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting to be checked")
@@ -57,6 +59,13 @@ class ImportBatch(models.Model):
     created_households = models.JSONField(
         _("households created"), default=list, blank=True,
         help_text=_("[first, last] id ranges of the households a member import created for unknown KK numbers."),
+    )
+    # A payments import writes ledger entries (`koperasi.Entry.import_batch_id` names the
+    # batch; undo reverses them, never deletes). The applicants its simpanan pokok made active
+    # are kept here, so that undo makes them applicants again as they were.
+    activated_members = models.JSONField(
+        _("members activated"), default=list, blank=True,
+        help_text=_("[member id, joining date before, status change id] of each applicant a payments import made active."),
     )
     message = models.TextField(_("message"), blank=True)
     error_file = models.FileField(_("error file"), upload_to="imports/errors/%Y/%m/", blank=True)

@@ -2,7 +2,7 @@
 database (`analyse`) → store counts and a preview (`summarise`) → (after confirmation) write
 everything in one transaction (`commit`) → undo as a whole (`undo`). `IMPORTS` maps each
 batch kind to its importer (households and counts here, members added by
-`ImportsConfig.ready()`).
+`ImportsConfig.ready()`, and so are payments).
 
 Everything an admin can import goes through here: the upload pages, the admin's import
 buttons and the `import_*` commands. Rows are checked in plain Python and written with set-based
@@ -126,6 +126,7 @@ def commit(batch, data, user, progress=no_progress):
     with transaction.atomic():
         _lock_imports()
         importer, parsed, plan = analyse(batch, data, progress)
+        importer.user = user
         summarise(batch, importer, parsed, plan)
         if parsed.problems:
             drop_staging()
@@ -146,6 +147,7 @@ def undo(batch, user):
     members have been registered into households it created.
     """
     importer = IMPORTS[batch.kind]()
+    importer.user = user
     model = importer.model
     with transaction.atomic():
         _lock_imports()

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent, record
 
 from . import pipeline
+from .base import UndoRefused
 from .files import data_rows, read_table
 from .models import ImportBatch
 from .table import ImportFileError
@@ -157,6 +158,22 @@ def undo_batch(batch, user, request=None):
     pipeline.undo(batch, user)
     log.info("import batch %s undone by %s", batch.pk, user.pk)
     record(AuditEvent.Action.IMPORT_UNDONE, request=request, user=user, obj=batch, file_name=batch.file_name, sha256=batch.sha256)
+
+
+def undo_batch_reported(batch, user):
+    """Undo in the task worker: the outcome is told on the batch's page (its message)."""
+    waiting = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.COMMITTED)
+    try:
+        undo_batch(batch, user)
+    except UndoRefused as exc:
+        waiting.update(message=str(exc))
+    except Exception:
+        log.exception("import batch %s: undo failed", batch.pk)
+        if not connection.in_atomic_block and not connection.is_usable():
+            connection.close()
+        waiting.update(message=_("The undo failed and was rolled back; nothing was undone. Try again, and tell the administrator if it happens again."))
+    else:
+        ImportBatch.objects.filter(pk=batch.pk).update(message="")
 
 
 def finish(batch, status, message):

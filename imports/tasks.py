@@ -2,14 +2,19 @@
 the task worker (`manage.py db_worker`, django-tasks) for a large one, once the transaction that
 stored the batch commits. The work itself is `services.validate_batch`/`services.commit_batch`;
 this module depends on `services`, never the other way round.
+
+A kind whose rows are written one by one (payments: each row goes through the ledger's
+`record_payment`) goes to the worker from a smaller file (`BaseImport.write_cost`), and so does
+its undo (each entry reversed by `reverse_entry`); every other undo runs in the request.
 """
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils.translation import gettext as _
 from django_tasks import task
 
-from . import services
+from . import pipeline, services
 from .models import ImportBatch
 
 
@@ -24,8 +29,19 @@ def commit_import(batch_id, user_id):
     services.commit_batch(batch, get_user_model().objects.get(pk=user_id))
 
 
+@task()
+def undo_import(batch_id, user_id):
+    batch = ImportBatch.objects.get(pk=batch_id)
+    services.undo_batch_reported(batch, get_user_model().objects.get(pk=user_id))
+
+
+def write_cost(batch):
+    importer = pipeline.IMPORTS.get(batch.kind)
+    return getattr(importer, "write_cost", 1)
+
+
 def runs_in_background(batch):
-    return batch.file_size > settings.KKMP_IMPORT_BACKGROUND_BYTES
+    return batch.file_size * write_cost(batch) > settings.KKMP_IMPORT_BACKGROUND_BYTES
 
 
 def start_validation(batch):
@@ -43,3 +59,15 @@ def start_commit(batch, user):
         transaction.on_commit(lambda: commit_import.enqueue(batch.pk, user.pk))
     else:
         services.commit_batch(batch, user)
+
+
+def start_undo(batch, user, request=None):
+    """Undo the batch now (raising `UndoRefused` when it cannot be), or hand a large batch of a
+    kind written row by row to the task worker; True when it was undone now."""
+    if write_cost(batch) > 1 and runs_in_background(batch):
+        batch.message = _("The undo is running in the background; this page shows the result when it is done.")
+        batch.save(update_fields=["message"])
+        transaction.on_commit(lambda: undo_import.enqueue(batch.pk, user.pk))
+        return False
+    services.undo_batch(batch, user, request=request)
+    return True

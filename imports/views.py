@@ -109,11 +109,16 @@ def import_commit(request, pk):
 def import_undo(request, pk):
     batch = get_object_or_404(ImportBatch, pk=pk)
     try:
-        services.undo_batch(batch, request.user, request=request)
+        done = tasks.start_undo(batch, request.user, request=request)
     except UndoRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("The import was undone; the previous values are restored."))
+        if not done:
+            messages.info(request, _("The undo is running in the background; this page shows the result when it is done."))
+        elif batch.kind == ImportBatch.Kind.PAYMENTS:
+            messages.success(request, _("The import was undone: every payment it recorded is reversed by a correction entry."))
+        else:
+            messages.success(request, _("The import was undone; the previous values are restored."))
     return redirect(batch)
 
 

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 from members.forms import DateInput
 from members.models import Member
 
-from .models import Cooperative, Decision, Entry, Meeting, Officer
+from .models import Cooperative, Entry, Officer
 
 
 class RupiahField(forms.IntegerField):
@@ -224,34 +224,3 @@ class OfficerForm(forms.ModelForm):
         if hasattr(errors, "error_dict") and "member" in errors.error_dict:
             errors.error_dict.setdefault("member_number", []).extend(errors.error_dict.pop("member"))
         return errors
-
-
-class MeetingForm(forms.ModelForm):
-    class Meta:
-        model = Meeting
-        fields = ["kind", "held_on", "place", "agenda"]
-        widgets = {"held_on": DateInput(), "agenda": forms.Textarea(attrs={"rows": 4})}
-
-
-class MinutesForm(forms.ModelForm):
-    class Meta:
-        model = Meeting
-        fields = ["notes"]
-        widgets = {"notes": forms.Textarea(attrs={"rows": 6})}
-
-
-class AttendanceForm(forms.Form):
-    """A member number, typed or read from the member card's QR code."""
-
-    number = forms.CharField(label=_("Member number"), max_length=60,
-                             widget=forms.TextInput(attrs={"autocomplete": "off", "autofocus": True}))
-    via = forms.ChoiceField(choices=[("ketik", "ketik"), ("qr", "qr")], required=False, widget=forms.HiddenInput)
-
-
-class DecisionForm(forms.ModelForm):
-    class Meta:
-        model = Decision
-        fields = ["subject", "text", "votes_for", "votes_against", "abstentions"]
-        widgets = {"text": forms.Textarea(attrs={"rows": 3}),
-                   **{f: forms.NumberInput(attrs={"inputmode": "numeric", "min": 0})
-                      for f in ("votes_for", "votes_against", "abstentions")}}

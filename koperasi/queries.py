@@ -13,14 +13,14 @@ payments reach the current month (paying ahead counts).
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, Sum, Value, When
+from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
 
 from members.models import Member
 
-from .models import Cooperative, month_index, month_of
+from .models import Account, Cooperative, month_index, month_of
 
 DEFAULTS = {f.name: f.default for f in Cooperative._meta.fields if f.name in ("wajib_due_day", "arrears_months")}
 
@@ -60,6 +60,13 @@ def _int(expression):
     return ExpressionWrapper(expression, output_field=IntegerField())
 
 
+def _wajib_next():
+    """The month index of a member's first month of simpanan wajib not paid: their joining
+    month plus the months paid."""
+    start = _int(ExtractYear("joined_on") * 12 + ExtractMonth("joined_on") - 1)
+    return _int(start + Coalesce(F("account__wajib_months"), Value(0)))
+
+
 def with_wajib_due(members, today=None):
     """Annotate members with `wajib_unpaid` (months due and not paid; 0 or less when none),
     `arrears_limit` (their cooperative's `arrears_months`) and `wajib_next` (month index of
@@ -72,7 +79,7 @@ def with_wajib_due(members, today=None):
     start = _int(ExtractYear("joined_on") * 12 + ExtractMonth("joined_on") - 1)
     paid = Coalesce(F("account__wajib_months"), Value(0))
     return members.annotate(
-        wajib_next=_int(start + paid),
+        wajib_next=_wajib_next(),
         wajib_unpaid=_int(due_month - start + 1 - paid),
         arrears_limit=Coalesce(F("kelurahan__cooperative__arrears_months"), Value(DEFAULTS["arrears_months"])),
     )
@@ -83,32 +90,50 @@ def in_arrears(members, today=None):
     return with_wajib_due(members.filter(status=Member.Status.AKTIF), today).filter(wajib_unpaid__gte=F("arrears_limit"))
 
 
-def capital(members, by="kelurahan_id", today=None):
-    """{key: {pokok, wajib, sukarela, aktif, paid_up, in_arrears}} summed per `by` over
-    `members` (everyone registered, also those who left: their simpanan is still held until
-    returned). One query."""
+def _of_kelurahan(queryset, kelurahan):
+    return queryset if kelurahan is None else queryset.filter(kelurahan__in=kelurahan)
+
+
+def simpanan_sums(kelurahan=None):
+    """{kelurahan id: (pokok, wajib, sukarela)} summed over the balances of everyone registered
+    there, also those who left (their simpanan is held until returned), for `kelurahan` (ids or
+    a queryset; all when None). One query over `Account` (its kelurahan index covers it)."""
+    rows = (_of_kelurahan(Account.objects.order_by(), kelurahan).values("kelurahan_id")
+            .annotate(p=Sum("pokok"), w=Sum("wajib"), s=Sum("sukarela")).values_list("kelurahan_id", "p", "w", "s"))
+    return {pk: (p or 0, w or 0, s or 0) for pk, p, w, s in rows}
+
+
+def wajib_histogram(kelurahan=None):
+    """{kelurahan id: {first month of simpanan wajib not paid (month index, as text): active
+    members}}: what the dashboard keeps (`KelurahanCounter.wajib_next`) so that who is paid up
+    and who is in arrears on any day is read without counting members (`wajib_position`). One
+    query."""
+    members = _of_kelurahan(Member.objects.filter(status=Member.Status.AKTIF).order_by(), kelurahan)
+    members = members.annotate(wajib_next=_wajib_next())
+    result = {}
+    for pk, month, n in members.values("kelurahan_id", "wajib_next").annotate(n=Count("pk")).values_list(
+            "kelurahan_id", "wajib_next", "n"):
+        result.setdefault(pk, {})[str(month)] = n
+    return result
+
+
+def wajib_position(histogram, *, wajib_due_day=None, arrears_months=None, today=None):
+    """(active members, paid up this month, in arrears) on `today` from a `wajib_histogram`
+    row and the cooperative's rules (None: the defaults): the rule of `arrears_of` and
+    `in_arrears`, as months unpaid = months due - months paid = due month + 1 - first month
+    not paid."""
     today = today or timezone.localdate()
-    active = Q(status=Member.Status.AKTIF)
-    rows = (
-        with_wajib_due(members.order_by(), today).values(by).annotate(
-            pokok=Coalesce(Sum("account__pokok"), 0), wajib=Coalesce(Sum("account__wajib"), 0),
-            sukarela=Coalesce(Sum("account__sukarela"), 0),
-            aktif=Count("pk", filter=active),
-            paid_up=Count("pk", filter=active & Q(wajib_next__gt=month_index(today))),
-            in_arrears=Count("pk", filter=active & Q(wajib_unpaid__gte=F("arrears_limit"))),
-        )
-    )
-    return {row.pop(by): row for row in rows}
-
-
-def total(figures):
-    """The sum of several `capital` rows (a kecamatan, the city)."""
-    keys = ("pokok", "wajib", "sukarela", "aktif", "paid_up", "in_arrears")
-    return {k: sum(row.get(k, 0) for row in figures) for k in keys}
-
-
-def arrears_percent(row):
-    return round(100 * row["in_arrears"] / row["aktif"], 1) if row.get("aktif") else None
+    due_day = wajib_due_day or DEFAULTS["wajib_due_day"]
+    limit = arrears_months or DEFAULTS["arrears_months"]
+    this_month = month_index(today)
+    due_month = this_month - (1 if today.day < due_day else 0)
+    aktif = paid_up = behind = 0
+    for month, n in (histogram or {}).items():
+        month = int(month)
+        aktif += n
+        paid_up += n if month > this_month else 0
+        behind += n if due_month + 1 - month >= limit else 0
+    return aktif, paid_up, behind
 
 
 def arrears_members(kelurahan, today=None):

@@ -7,6 +7,8 @@ share a receipt number nor spend the same balance twice.
 Refusals are `ValidationError`s with a message for the officer; nothing is written then.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import date
 
 from django.core.exceptions import ValidationError
@@ -20,6 +22,7 @@ from members.models import Member
 from members.services import accept_member
 
 from .models import Account, Cooperative, Entry
+from .signals import simpanan_changed
 
 MAX_WAJIB_MONTHS = 24  # one payment pays for at most two years of simpanan wajib
 
@@ -63,7 +66,30 @@ def refresh_account(member, cooperative=None):
             Entry.objects.filter(member_id=member.pk, kind=Entry.Kind.POKOK).aggregate(on=Max("paid_on"))["on"]
         )
     account.save()
+    pending = _batch.get()
+    if pending is None:
+        simpanan_changed.send(sender=Account, kelurahan_ids=[member.kelurahan_id])
+    else:
+        pending.add(member.kelurahan_id)
     return account
+
+
+_batch = ContextVar("simpanan_batch", default=None)
+
+
+@contextmanager
+def batch():
+    """Entries written inside send `simpanan_changed` once, at the end, for every kelurahan
+    they touched, instead of once per entry: for an import writing thousands. Use it inside the
+    transaction that writes them (the receivers must run in it)."""
+    token = _batch.set(set())
+    try:
+        yield
+        touched = _batch.get()
+    finally:
+        _batch.reset(token)
+    if touched:
+        simpanan_changed.send(sender=Account, kelurahan_ids=sorted(touched))
 
 
 def _check_date(paid_on, member, today):

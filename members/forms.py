@@ -335,7 +335,7 @@ class MemberFilterForm(forms.Form):
     def __init__(self, *args, kelurahan_queryset, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("All statuses")), *Member.Status.choices,
-                                         (self.IN_ARREARS, _("in arrears with simpanan wajib (menunggak)"))]
+                                         (self.IN_ARREARS, _("in arrears (menunggak)"))]
         self.fields["kelurahan"].queryset = kelurahan_queryset
 
     # A status-like filter of the simpanan ledger (`koperasi.queries.in_arrears`): active

@@ -48,6 +48,35 @@ def figure_cells(progress):
     return mark_safe(html + status)
 
 
+def _rupiah(amount):
+    return "Rp " + intcomma(amount)
+
+
+def _pct(value):
+    return DASH if value is None else f"{intcomma(value)}%"
+
+
+@register.simple_tag
+def capital_cells(capital):
+    """The cells of one row of the capital table (see dashboard.html): simpanan pokok, wajib,
+    active members, paid up this month, in arrears, RAT this year."""
+    if capital.kelurahan == 1:
+        rat = date_format(capital.rat_on, "d-m-Y") if capital.rat_on else DASH
+    else:
+        rat = f"{capital.rat_held} / {capital.kelurahan}"
+    cells = [
+        ("num", "simpanan_pokok", _rupiah(capital.pokok)),
+        ("num", "simpanan_wajib", _rupiah(capital.wajib)),
+        ("num", "anggota_aktif", intcomma(capital.aktif)),
+        ("num", "lunas_bulan_ini", format_html("{} <small class=\"muted\">{}</small>", intcomma(capital.paid_up),
+                                               _pct(capital.paid_up_percent))),
+        ("num", "persen_menunggak", format_html("{} <small class=\"muted\">({})</small>", _pct(capital.arrears_percent),
+                                                intcomma(capital.in_arrears))),
+        ("date", "rat", rat),
+    ]
+    return format_html_join("\n", '<td class="{}" data-figure="{}">{}</td>', cells)
+
+
 @register.filter
 def status_label(status):
     """A stored status code (`tertinggal`) in words, for frozen reports."""

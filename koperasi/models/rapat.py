@@ -62,7 +62,7 @@ class Attendance(models.Model):
 
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="attendance", verbose_name=_("meeting"))
     member = models.ForeignKey(Member, on_delete=models.PROTECT, related_name="+", verbose_name=_("member"))
-    via = models.CharField(_("recorded by"), max_length=5, choices=Via.choices, default=Via.TYPED)
+    via = models.CharField(_("recorded how"), max_length=5, choices=Via.choices, default=Via.TYPED)
     recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+", verbose_name=_("recorded by"))
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)
 
@@ -80,7 +80,7 @@ class Decision(models.Model):
     meeting = models.ForeignKey(Meeting, on_delete=models.CASCADE, related_name="decisions", verbose_name=_("meeting"))
     subject = models.CharField(_("decision"), max_length=255)
     text = models.TextField(_("details"), blank=True)
-    votes_for = models.PositiveIntegerField(_("for"), default=0)
+    votes_for = models.PositiveIntegerField(_("in favour"), default=0)
     votes_against = models.PositiveIntegerField(_("against"), default=0)
     abstentions = models.PositiveIntegerField(_("abstain"), default=0)
     recorded_at = models.DateTimeField(_("recorded at"), auto_now_add=True)

@@ -122,6 +122,11 @@ class Entry(models.Model):
         raise ValidationError(_("A simpanan entry cannot be deleted: record a correction instead."))
 
     @property
+    def months_paid(self):
+        """The months of simpanan wajib the entry is about (a correction's are negative)."""
+        return abs(self.months)
+
+    @property
     def is_correction(self):
         return self.type == self.Type.CORRECTION
 

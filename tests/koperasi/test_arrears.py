@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 
 from audit.models import AuditEvent
 from koperasi import queries, simpanan
-from koperasi.models import Account, Cooperative
+from koperasi.models import Cooperative
 from members.models import Member
 from members.services import OFFICER_GROUP, record_leaving, register_member
 from tests.factories import UserFactory, make_nik, make_no_kk

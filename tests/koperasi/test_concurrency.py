@@ -3,7 +3,6 @@ PostgreSQL sessions: balances stay exact and receipt numbers unique."""
 
 from datetime import date
 
-import pytest
 from django.core.exceptions import ValidationError
 
 from koperasi import simpanan

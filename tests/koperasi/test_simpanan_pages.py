@@ -5,7 +5,7 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from koperasi import simpanan
@@ -15,6 +15,12 @@ from members.services import OFFICER_GROUP, register_member
 from tests.factories import UserFactory, make_nik, make_no_kk
 
 pytestmark = pytest.mark.django_db
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The English source strings, in pages and in the services' messages."""
+    with translation.override("en"):
+        yield
 
 JOINED = date(2025, 9, 1)
 

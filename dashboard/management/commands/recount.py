@@ -1,5 +1,5 @@
 """Compare the dashboard's counters (member figures, current household count, KK terwakili
-history) with a live recount; `--fix` corrects them."""
+history, the members' simpanan) with a live recount; `--fix` corrects them."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
@@ -24,14 +24,18 @@ class Command(BaseCommand):
             wrong = counters.differences()
             wrong_counts = counters.household_count_differences()
             wrong_history = counters.history_differences()
+            wrong_capital = counters.capital_differences()
             codes = dict(Kelurahan.objects.filter(
-                pk__in={pk for pk, _s, _l in wrong + wrong_counts} | set(wrong_history)).values_list("pk", "kode"))
+                pk__in={pk for pk, _s, _l in wrong + wrong_counts + wrong_capital} | set(wrong_history)).values_list("pk", "kode"))
             for pk, kept, live in wrong:
                 self.stdout.write(f"{codes[pk]}: counters {kept}, recount {live} (KK terwakili, kepala keluarga, aktif)")
             for pk, kept, live in wrong_counts:
                 self.stdout.write(f"{codes[pk]}: household count {_count(kept)}, latest {_count(live)}")
             for pk in wrong_history:
                 self.stdout.write(f"{codes[pk]}: KK terwakili history differs from the join and leave dates")
+            for pk, kept, live in wrong_capital:
+                self.stdout.write(f"{codes[pk]}: simpanan {kept[:3]}, ledger {live[:3]} (pokok, wajib, sukarela)"
+                                  + ("" if kept[3] == live[3] else "; simpanan wajib months differ"))
             if fix:
                 if wrong:
                     counters.write({pk: live for pk, _kept, live in wrong})
@@ -39,8 +43,10 @@ class Command(BaseCommand):
                     counters.write_household_counts({pk: live for pk, _kept, live in wrong_counts})
                 if wrong_history:
                     counters.write_history(wrong_history)
+                if wrong_capital:
+                    counters.write_capital({pk: live for pk, _kept, live in wrong_capital})
         total = Kelurahan.objects.count()
-        differing = len({pk for pk, _s, _l in wrong + wrong_counts} | set(wrong_history))
+        differing = len({pk for pk, _s, _l in wrong + wrong_counts + wrong_capital} | set(wrong_history))
         if not differing:
             self.stdout.write(f"{total} kelurahan: counters equal the recount.")
         elif fix:
