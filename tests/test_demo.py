@@ -28,6 +28,20 @@ def test_load_demo_loads_balikpapan_and_can_run_twice():
     assert counts() == first
 
 
+def test_the_demo_has_simpanan_and_a_rat_the_dashboard_shows():
+    from dashboard import counters
+    from koperasi.models import Entry, Meeting
+
+    call_command("load_demo", stdout=StringIO())
+    entries = Entry.objects.count()
+    assert Entry.objects.filter(kind="pokok").count() == Member.objects.filter(status="aktif").count()
+    assert Entry.objects.filter(kind="wajib").exists()
+    assert Meeting.objects.filter(kelurahan__kode="64.71.05.1002", kind="rat").count() == 1
+    assert counters.capital_differences() == []
+    call_command("load_demo", stdout=StringIO())
+    assert Entry.objects.count() == entries and Meeting.objects.count() == 1
+
+
 def test_the_demo_officer_manages_sepinggan_only():
     call_command("load_demo", stdout=StringIO())
     officer = get_user_model().objects.get(username="pengurus.sepinggan")

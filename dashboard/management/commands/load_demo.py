@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from dashboard.models import Campaign
 from kelurahan.models import HouseholdCount, Kelurahan
+from koperasi import simpanan
+from koperasi.models import Attendance, Decision, Meeting, month_index
 from members.models import Household, Member
 from members.services import (
     OFFICER_GROUP,
@@ -99,7 +101,7 @@ class Command(BaseCommand):
                     rt=f"{rng.randint(1, 40):03d}",
                 )
                 if h < members_here and not Member.objects.filter(nik=nik).exists():
-                    register_member(
+                    member = register_member(
                         kelurahan=kel,
                         nik=nik,
                         name=name,
@@ -109,6 +111,31 @@ class Command(BaseCommand):
                         is_head_of_household=True,
                         joined_on=joined_base + timedelta(days=rng.randint(0, 60)),
                     )
+                    self._demo_simpanan(member, rng, today)
+            if kel.kode == OFFICER_KELURAHAN:
+                self._demo_rat(kel, today)
+
+    def _demo_simpanan(self, member, rng, today):
+        """The simpanan pokok on joining; the simpanan wajib of every month since from four
+        members in five (the others have not paid yet)."""
+        simpanan.record_payment(member=member, kind="pokok", paid_on=member.joined_on)
+        if rng.random() < 0.8:
+            months = month_index(today) - month_index(member.joined_on) + 1
+            simpanan.record_payment(member=member, kind="wajib", months=months, paid_on=today,
+                                    method=rng.choice(["tunai", "transfer", "qris"]))
+
+    def _demo_rat(self, kelurahan, today):
+        """A RAT held a week ago, attended by every member active then: the dashboard's
+        "RAT this year" and a meeting page with its minutes to look at."""
+        held_on = today - timedelta(days=7)
+        if today.year != held_on.year:
+            return
+        meeting = Meeting.objects.create(kelurahan=kelurahan, kind=Meeting.Kind.RAT, held_on=held_on,
+                                         place="Balai Kelurahan (DEMO)", agenda="Laporan pengurus\nRencana kerja (DEMO)")
+        Attendance.objects.bulk_create(Attendance(meeting=meeting, member=m) for m in meeting.eligible())
+        present = meeting.attendance.count()
+        if present:
+            Decision.objects.create(meeting=meeting, subject="Rencana kerja disetujui (DEMO)", votes_for=present)
 
     def _demo_users(self):
         User = get_user_model()
