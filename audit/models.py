@@ -39,6 +39,8 @@ class AuditEvent(models.Model):
         EXPORT = "export", _("exported data")
         NUMBER_SEARCH = "number_search", _("searched by a full NIK/KK number")
         MEMBER_ELSEWHERE = "member_elsewhere", _("registration matched another KKMP's member")
+        COOPERATIVE_CHANGED = "cooperative_changed", _("changed a cooperative's profile or rules")
+        MEETING_CHANGED = "meeting_changed", _("recorded a members' meeting")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

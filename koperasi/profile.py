@@ -24,9 +24,8 @@ from members.models import Member
 from .models import Account, Cooperative, Officer
 from .simpanan import rupiah
 
-# The audit action of a change to the cooperative's profile or rules. The trail has no action of
-# its own for it yet (audit/models.py): the closest one, with object type "cooperative".
-COOPERATIVE_CHANGED = AuditEvent.Action.MEMBER_CHANGED
+# The audit action of a change to the cooperative's profile or rules.
+COOPERATIVE_CHANGED = AuditEvent.Action.COOPERATIVE_CHANGED
 
 # Roles one member holds at a time (a cooperative may have several wakil ketua, pengurus and
 # pengawas, as the Kopdes/Kel Merah Putih structure has wakil ketua for business and for members).

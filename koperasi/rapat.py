@@ -34,9 +34,9 @@ from members.models import Member, MemberStatusChange
 from .models import Attendance, Cooperative, Decision, Meeting
 from .profile import cooperative_of
 
-# The audit trail has no actions of its own for meetings yet (audit/models.py): the closest
-# one, with the meeting (or, for attendance, the member) as the object and `change` saying what.
-MEETING_CHANGED = AuditEvent.Action.MEMBER_CHANGED
+# The audit action of every write to a meeting, with the meeting (or, for attendance, the
+# member) as the object and `change` saying what.
+MEETING_CHANGED = AuditEvent.Action.MEETING_CHANGED
 
 # A Kemendagri kelurahan code inside a member number (`64.71.05.1002-00012`), as in
 # `koperasi.forms.OfficerForm`: another cooperative's number is told from the number itself.

@@ -132,7 +132,7 @@ def test_an_officer_of_another_kelurahan_gets_a_404_recorded_as_denied(officer_b
     denied = AuditEvent.objects.filter(action="denied")
     assert denied.filter(object_type="kelurahan", object_id=str(kelurahan_a.pk)).count() == 2 * len(targets)
     assert denied.filter(object_type="officer", object_id=str(officer_row.pk)).count() == 2
-    assert not AuditEvent.objects.filter(action__in=["export", "member_changed"]).exists()
+    assert not AuditEvent.objects.filter(action__in=["export", "member_changed", "cooperative_changed"]).exists()
 
 
 def test_an_unknown_kelurahan_or_officer_is_a_plain_404(officer_client):
@@ -163,7 +163,7 @@ def test_an_officer_edits_the_profile_and_the_rules(officer_client, kelurahan_a)
     assert RULES["legal_name"] in page and "AHU-0012345.AH.01.29.TAHUN 2025" in page and "21-07-2025" in page
     assert "Rp 100.000, paid once on joining" in page and "Rp 25.000 a month, due by day 15" in page
     assert "at least two thirds of the active members" in page and "when the pengurus confirm it" in page
-    event = AuditEvent.objects.get(action="member_changed")
+    event = AuditEvent.objects.get(action="cooperative_changed")
     assert (event.object_type, event.object_id) == ("cooperative", str(kelurahan_a.pk))
     assert event.detail["changes"]["pokok_amount"] == [50_000, 100_000]
     assert event.detail["changes"]["deed_date"] == [None, "2025-07-21"]
@@ -174,7 +174,7 @@ def test_saving_the_same_values_changes_nothing_and_says_so(officer_client, kelu
     officer_client.post(url("cooperative_edit", kelurahan_a.pk), RULES)
     response = officer_client.post(url("cooperative_edit", kelurahan_a.pk), RULES, follow=True)
     assert "Nothing was changed." in messages_of(response)
-    assert AuditEvent.objects.filter(action="member_changed").count() == 1
+    assert AuditEvent.objects.filter(action="cooperative_changed").count() == 1
 
 
 @pytest.mark.parametrize("field, value, expected", [
@@ -198,7 +198,7 @@ def test_bad_rules_are_refused_on_their_field_and_nothing_is_saved(officer_clien
     assert 'class="field has-error"' in body(response)
     assert "<strong>KKMP Sepinggan</strong>" in body(response)  # the saved name above the form, not the typed one
     assert not Cooperative.objects.exists()
-    assert not AuditEvent.objects.filter(action="member_changed").exists()
+    assert not AuditEvent.objects.filter(action="cooperative_changed").exists()
 
 
 def test_the_pokok_amount_is_fixed_once_a_member_paid_simpanan_pokok(officer_client, kelurahan_a):
@@ -214,7 +214,7 @@ def test_the_pokok_amount_is_fixed_once_a_member_paid_simpanan_pokok(officer_cli
     response = officer_client.post(url("cooperative_edit", kelurahan_a.pk), rules, follow=True)
     cooperative = Cooperative.objects.get(kelurahan=kelurahan_a)
     assert (cooperative.pokok_amount, cooperative.wajib_amount) == (50_000, 25_000)
-    assert "pokok_amount" not in AuditEvent.objects.get(action="member_changed").detail["changes"]
+    assert "pokok_amount" not in AuditEvent.objects.get(action="cooperative_changed").detail["changes"]
     assert "Rp 50.000, paid once on joining" in body(response)
     # The same amount, sent by a page opened earlier, is no change.
     officer_client.post(url("cooperative_edit", kelurahan_a.pk), {**rules, "pokok_amount": "50.000", "quorum": "3/4"})
@@ -232,7 +232,7 @@ def test_a_new_pokok_amount_from_a_page_opened_before_the_first_payment_is_refus
     assert errors == ["The simpanan pokok can no longer change: a member has paid simpanan pokok since this page was "
                       "opened, at Rp 50.000. Nothing was saved; check the other values and save again."]
     assert list(Cooperative.objects.values()) == before
-    assert not AuditEvent.objects.filter(action="member_changed").exists()
+    assert not AuditEvent.objects.filter(action="cooperative_changed").exists()
 
 
 def test_the_service_refuses_a_new_pokok_amount_after_a_payment(kelurahan_a):
