@@ -1,4 +1,6 @@
-"""The cooperative's members in the columns of SIMKOPDES's member record (Sistem Informasi
+"""The cooperative's files: its members for SIMKOPDES, and the arrears list (at the end).
+
+The members are in the columns of SIMKOPDES's member record (Sistem Informasi
 Manajemen Koperasi Desa/Kelurahan, Kementerian Koperasi), to upload there: docs/simkopdes.md
 is the mapping, `COLUMNS` below the same table in code (the test reads the header from it).
 
@@ -13,6 +15,8 @@ numbers. One query for the members (with their balances), read in chunks.
 
 import io
 from collections import namedtuple
+from dataclasses import dataclass
+from datetime import date
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -25,7 +29,8 @@ from kkmp.downloads import neutralise
 from members.identity import mask
 from members.models import Member
 
-from .models import Cooperative
+from .models import Cooperative, month_index, month_of
+from .simpanan import rupiah
 
 Column = namedtuple("Column", "header source kind width")
 TEXT, DATE, RUPIAH = "text", "date", "rupiah"
@@ -142,3 +147,67 @@ def _notes(sheet, kelurahan, *, show_full, count, today):
     sheet.append([title])
     for line in lines:
         sheet.append([neutralise(line)])
+
+
+# --- The arrears list (`koperasi.views.arrears`) -------------------------------------------
+
+@dataclass
+class ArrearsRow:
+    member_number: str
+    name: str
+    rt: str
+    rw: str
+    joined_on: date
+    paid_through: date | None  # the first day of the last month paid; None: nothing paid yet
+    unpaid: int  # months
+    owed: int  # rupiah
+    url: str  # the member's page
+
+
+def arrears_rows(members, cooperative):
+    """`members` annotated by `queries.with_wajib_due`, as rows; what is owed at the monthly
+    amount in force."""
+    rows = []
+    for m in members:
+        paid = m.wajib_next - month_index(m.joined_on)
+        row = ArrearsRow(m.member_number, m.name, m.domicile_rt, m.domicile_rw, m.joined_on,
+                         month_of(m.wajib_next - 1) if paid > 0 else None, m.wajib_unpaid,
+                         m.wajib_unpaid * cooperative.wajib_amount, m.get_absolute_url())
+        rows.append(row)
+    return rows
+
+
+def arrears_xlsx(cooperative, rows, as_of):
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=_("Arrears"))
+    for letter, width in zip("ABCDEFGH", (6, 24, 30, 6, 6, 12, 16, 12)):
+        sheet.column_dimensions[letter].width = width
+    title = WriteOnlyCell(sheet, value=neutralise(
+        _("%(name)s: simpanan wajib in arrears on %(date)s") % {"name": cooperative.name, "date": as_of.strftime("%d-%m-%Y")}
+    ))
+    title.font = Font(bold=True)
+    sheet.append([title])
+    sheet.append([neutralise(_(
+        "In arrears: %(months)d or more months of simpanan wajib unpaid, at %(amount)s a month."
+    ) % {"months": cooperative.arrears_months, "amount": rupiah(cooperative.wajib_amount)})])
+    sheet.append([])
+    bold = Font(bold=True)
+    header = []
+    for text in (_("No."), _("Member number"), _("Name"), "RT", "RW", _("Joined on"), _("Paid through (month)"),
+                 _("Months unpaid"), _("Owed (Rp)")):
+        cell = WriteOnlyCell(sheet, value=text)
+        cell.font = bold
+        header.append(cell)
+    sheet.append(header)
+    formats = ("0", "@", "@", "@", "@", "DD-MM-YYYY", "MM-YYYY", "0", "#,##0")
+    for number, row in enumerate(rows, start=1):
+        values = (number, row.member_number, row.name, row.rt, row.rw, row.joined_on, row.paid_through, row.unpaid, row.owed)
+        cells = []
+        for value, fmt in zip(values, formats):
+            cell = WriteOnlyCell(sheet, value=neutralise(value))
+            cell.number_format = fmt
+            cells.append(cell)
+        sheet.append(cells)
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()

@@ -302,9 +302,11 @@ def member_accept(request, pk):
 
 # --- Exports of a kelurahan's register: XLSX, the Rapat Anggota list, member cards -----------
 
-def _kelurahan_or_404(request, pk):
-    """A kelurahan the user may read; another one is a 404, recorded as denied."""
-    kelurahan = Kelurahan.objects.for_user(request.user).select_related("kecamatan").filter(pk=pk).first()
+def _kelurahan_or_404(request, pk, *, managed=False):
+    """A kelurahan the user may read (with `managed`, one they keep, as an officer of its
+    cooperative); another one is a 404, recorded as denied when it exists."""
+    scope = Kelurahan.objects.managed_by(request.user) if managed else Kelurahan.objects.for_user(request.user)
+    kelurahan = scope.select_related("kecamatan").filter(pk=pk).first()
     if kelurahan is None:
         if Kelurahan.objects.filter(pk=pk).exists():
             record(AuditEvent.Action.DENIED, request=request, object_type="kelurahan", object_id=pk, path=request.path)

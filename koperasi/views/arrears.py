@@ -15,8 +15,8 @@ from kkmp.downloads import spreadsheet
 from members.views import _kelurahan_or_404
 
 from .. import queries
-from ..arrears_export import arrears_rows
-from ..arrears_export import arrears_xlsx as build_xlsx
+from ..exports import arrears_rows
+from ..exports import arrears_xlsx as build_xlsx
 from ..models import Cooperative
 
 

@@ -34,17 +34,6 @@ class EndTermForm(forms.Form):
                                help_text=gettext_lazy("The first day they no longer serve."))
 
 
-def _managed_kelurahan_or_404(request, pk):
-    """A kelurahan the user keeps (an officer of its cooperative); any other is a 404, recorded
-    as denied when it exists (also for a reviewer, who reads it but changes nothing)."""
-    kelurahan = Kelurahan.objects.managed_by(request.user).select_related("kecamatan").filter(pk=pk).first()
-    if kelurahan is None:
-        if Kelurahan.objects.filter(pk=pk).exists():
-            record(AuditEvent.Action.DENIED, request=request, object_type="kelurahan", object_id=pk, path=request.path)
-        raise Http404
-    return kelurahan
-
-
 def _posted(request):
     """The form's data: a POST, even an empty one (then every required field says so), binds it."""
     return request.POST if request.method == "POST" else None
@@ -75,7 +64,7 @@ def cooperative_detail(request, pk):
 
 @login_required
 def cooperative_edit(request, pk):
-    kelurahan = _managed_kelurahan_or_404(request, pk)
+    kelurahan = _kelurahan_or_404(request, pk, managed=True)
     cooperative = service.cooperative_of(kelurahan)
     # The form gets its own copy: checking it writes the typed values onto its instance, and the
     # page above the form shows what is saved.
@@ -99,7 +88,7 @@ def cooperative_edit(request, pk):
 @login_required
 def officer_create(request, pk):
     """Add a pengurus or pengawas, chosen by member number among the cooperative's active members."""
-    kelurahan = _managed_kelurahan_or_404(request, pk)
+    kelurahan = _kelurahan_or_404(request, pk, managed=True)
     form = OfficerForm(_posted(request), kelurahan=kelurahan)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -22,7 +22,6 @@ from .. import rapat as service
 from ..meeting_forms import AttendanceForm, DecisionForm, MeetingForm, PhotoLimitHandler
 from ..models import Meeting
 from ..profile import cooperative_of
-from .profile import _managed_kelurahan_or_404
 
 RECENT_ATTENDANCE = 20  # shown on the meeting's page; the attendance sheet has them all
 
@@ -79,7 +78,7 @@ def _save(request, form, kelurahan, meeting=None):
 
 @login_required
 def meeting_create(request, pk):
-    kelurahan = _managed_kelurahan_or_404(request, pk)
+    kelurahan = _kelurahan_or_404(request, pk, managed=True)
     form = MeetingForm(request.POST or None, initial={"kind": Meeting.Kind.RAT})
     if request.method == "POST" and form.is_valid():
         saved = _save(request, form, kelurahan)

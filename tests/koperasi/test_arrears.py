@@ -12,8 +12,8 @@ from audit.models import AuditEvent
 from koperasi import queries, simpanan
 from koperasi.models import Cooperative
 from members.models import Member
-from members.services import OFFICER_GROUP, record_leaving, register_member
-from tests.factories import UserFactory, make_nik, make_no_kk
+from members.services import record_leaving, register_member
+from tests.factories import make_nik, make_no_kk
 
 pytestmark = pytest.mark.django_db
 
@@ -97,13 +97,11 @@ def test_a_month_to_come_is_refused_with_a_message(officer_client, kelurahan_a, 
     assert response.status_code == 200 and response.context["form"].errors["bulan"]
 
 
-def test_the_reviewer_reads_the_list_and_another_cooperative_gets_a_404(client, reviewer, kelurahan_a, kelurahan_b,
-                                                                        register, roles):
+def test_the_reviewer_reads_the_list_and_another_cooperative_gets_a_404(client, reviewer, kelurahan_a, officer_b,
+                                                                        register):
     client.force_login(reviewer)
     assert client.get(reverse("koperasi:arrears", args=[kelurahan_a.pk]), JUNE).status_code == 200
-    other = UserFactory(username="pengurus.b")
-    other.groups.add(roles[OFFICER_GROUP])
-    kelurahan_b.officers.add(other)
+    other = officer_b
     client.force_login(other)
     assert client.get(reverse("koperasi:arrears", args=[kelurahan_a.pk])).status_code == 404
     assert client.get(reverse("koperasi:arrears_xlsx", args=[kelurahan_a.pk])).status_code == 404

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
@@ -15,20 +14,14 @@ from audit.models import AuditEvent
 from koperasi import profile, simpanan
 from koperasi.models import Cooperative, Officer
 from members.models import Member
-from members.services import OFFICER_GROUP, accept_member, record_leaving, register_member
-from tests.factories import UserFactory, make_nik, make_no_kk
+from members.services import accept_member, record_leaving, register_member
+from tests.factories import make_nik, make_no_kk
 
 pytestmark = pytest.mark.django_db
 
 JOINED = date(2025, 9, 1)
 TERM = date(2025, 10, 1)
 
-
-@pytest.fixture(autouse=True)
-def _english():
-    """The English source strings, in pages (/en/ URLs) and in the services' messages."""
-    with translation.override("en"):
-        yield
 
 
 def url(name, *args):
@@ -65,16 +58,6 @@ RULES = {
     "quorum": "2/3",
 }
 
-
-@pytest.fixture
-def officer_b_client(roles, kelurahan_b):
-    """An officer of kelurahan B, who must not reach kelurahan A's cooperative."""
-    user = UserFactory(username="pengurus.b")
-    user.groups.add(roles[OFFICER_GROUP])
-    kelurahan_b.officers.add(user)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 # --- Reading the profile -------------------------------------------------------------------

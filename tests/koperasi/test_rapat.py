@@ -14,29 +14,22 @@ import segno
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from PIL import Image
 
 from audit.models import AuditEvent
 from koperasi import rapat
 from koperasi.models import Attendance, Cooperative, Decision, Meeting
 from members.models import Member
-from members.services import OFFICER_GROUP, accept_member, record_leaving, register_member
-from tests.factories import UserFactory, make_nik, make_no_kk
+from members.services import accept_member, record_leaving, register_member
+from tests.factories import make_nik, make_no_kk
 
 pytestmark = pytest.mark.django_db
 
 JOINED = date(2025, 9, 1)
 MEETING_DAY = date(2026, 3, 14)
 
-
-@pytest.fixture(autouse=True)
-def _english():
-    """The English source strings, in pages and in the services' messages."""
-    with translation.override("en"):
-        yield
 
 
 def url(name, *args):
@@ -86,16 +79,6 @@ def png_header_only(width, height):
 def upload(content, name="kartu.png", content_type="image/png"):
     return SimpleUploadedFile(name, content, content_type=content_type)
 
-
-@pytest.fixture
-def officer_b_client(roles, kelurahan_b):
-    """An officer of kelurahan B, who must not reach kelurahan A's meetings."""
-    user = UserFactory(username="pengurus.b")
-    user.groups.add(roles[OFFICER_GROUP])
-    kelurahan_b.officers.add(user)
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 # --- The quorum on the meeting day ------------------------------------------------------------

@@ -13,7 +13,6 @@ from django.conf import settings
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import translation
 from openpyxl import load_workbook
 
 from audit.models import AuditEvent
@@ -33,12 +32,6 @@ DOCUMENTED = [
     "Kecamatan", "Kabupaten/Kota", "Provinsi", "Tanggal Terdaftar", "Nomor Anggota", "Status Keanggotaan",
     "Simpanan Pokok", "Simpanan Wajib",
 ]
-
-
-@pytest.fixture(autouse=True)
-def _english():
-    with translation.override("en"):
-        yield
 
 
 def download(client, kelurahan):

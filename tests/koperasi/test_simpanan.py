@@ -5,7 +5,7 @@ from datetime import date, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from dashboard.models import KelurahanCounter
 from koperasi import simpanan
@@ -15,12 +15,6 @@ from members.services import record_leaving, register_member
 from tests.factories import make_nik, make_no_kk
 
 pytestmark = pytest.mark.django_db
-
-@pytest.fixture(autouse=True)
-def _english():
-    """The English source strings, in pages and in the services' messages."""
-    with translation.override("en"):
-        yield
 
 JOINED = date(2025, 9, 1)
 PAID = date(2025, 9, 5)

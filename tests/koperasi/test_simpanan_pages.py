@@ -5,22 +5,16 @@ from datetime import date
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from audit.models import AuditEvent
 from koperasi import simpanan
 from koperasi.models import Entry
 from members.models import Member
-from members.services import OFFICER_GROUP, register_member
-from tests.factories import UserFactory, make_nik, make_no_kk
+from members.services import register_member
+from tests.factories import make_nik, make_no_kk
 
 pytestmark = pytest.mark.django_db
-
-@pytest.fixture(autouse=True)
-def _english():
-    """The English source strings, in pages and in the services' messages."""
-    with translation.override("en"):
-        yield
 
 JOINED = date(2025, 9, 1)
 
@@ -116,12 +110,10 @@ def test_the_reviewer_reads_the_receipt_but_cannot_pay_or_correct(client, review
     assert Entry.objects.count() == 1
 
 
-def test_an_officer_of_another_cooperative_gets_404_and_it_is_recorded(client, roles, kelurahan_a, kelurahan_b):
+def test_an_officer_of_another_cooperative_gets_404_and_it_is_recorded(client, officer_b, kelurahan_a):
     member = applicant(kelurahan_a)
     entry = simpanan.record_payment(member=member, kind="pokok", paid_on=JOINED)
-    other = UserFactory(username="pengurus.b")
-    other.groups.add(roles[OFFICER_GROUP])
-    kelurahan_b.officers.add(other)
+    other = officer_b
     client.force_login(other)
     assert client.get(entry.get_absolute_url()).status_code == 404
     assert pay(client, member, "sukarela", amount="10000").status_code == 404
