@@ -118,6 +118,10 @@ def _lock_imports():
             cursor.execute("SELECT pg_advisory_xact_lock(70471)")
 
 
+class NotConfirmable(Exception):
+    """The batch is not waiting to be written (already committed, or never confirmed)."""
+
+
 def commit(batch, data, user, progress=no_progress):
     """Check the file again against today's database and write it in one transaction.
 
@@ -125,6 +129,12 @@ def commit(batch, data, user, progress=no_progress):
     """
     with transaction.atomic():
         _lock_imports()
+        # The batch row locked and its status read again inside the transaction (as undo
+        # does): a second confirmation of the same batch, sent at the same moment or by a
+        # task run twice, finds it committed and writes nothing.
+        status = ImportBatch.objects.select_for_update().values_list("status", flat=True).get(pk=batch.pk)
+        if status not in (ImportBatch.Status.READY, ImportBatch.Status.COMMITTING):
+            raise NotConfirmable(batch.pk, status)
         importer, parsed, plan = analyse(batch, data, progress)
         importer.user = user
         summarise(batch, importer, parsed, plan)

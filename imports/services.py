@@ -129,6 +129,11 @@ def commit_batch(batch, user, progress=None):
     progress = progress or progress_reporter(batch.pk)
     try:
         parsed = pipeline.commit(batch, _read(batch), user, progress)
+    except pipeline.NotConfirmable as exc:
+        # Another request or task already wrote (or is writing) this batch: leave it as it is.
+        log.warning("import batch %s: commit refused, status is %s", exc.args[0], exc.args[1])
+        batch.refresh_from_db()
+        return None
     except ImportFileError as exc:
         finish(batch, ImportBatch.Status.INVALID, str(exc))
         return None

@@ -53,12 +53,20 @@ def start_validation(batch):
 
 
 def start_commit(batch, user):
+    """Confirm a checked batch: claim it (READY → COMMITTING in one conditional UPDATE, so two
+    confirmations sent at once claim it once) and write it now or in the task worker. False
+    when the batch was no longer waiting to be confirmed (another request took it)."""
+    claimed = ImportBatch.objects.filter(pk=batch.pk, status=ImportBatch.Status.READY).update(
+        status=ImportBatch.Status.COMMITTING
+    )
+    if not claimed:
+        return False
     batch.status = ImportBatch.Status.COMMITTING
-    batch.save(update_fields=["status"])
     if runs_in_background(batch):
         transaction.on_commit(lambda: commit_import.enqueue(batch.pk, user.pk))
     else:
         services.commit_batch(batch, user)
+    return True
 
 
 def start_undo(batch, user, request=None):

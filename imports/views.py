@@ -92,7 +92,9 @@ def import_commit(request, pk):
     if batch.status != ImportBatch.Status.READY:
         messages.error(request, _("This batch cannot be imported in its current state."))
         return redirect(batch)
-    tasks.start_commit(batch, request.user)
+    if not tasks.start_commit(batch, request.user):
+        messages.error(request, _("This batch cannot be imported in its current state."))
+        return redirect(batch)
     batch.refresh_from_db()
     if batch.status == ImportBatch.Status.COMMITTED:
         messages.success(
