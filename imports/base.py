@@ -10,6 +10,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import date
 
+from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -79,6 +80,7 @@ class Parsed:
     rows: dict = field(default_factory=dict)  # key -> spreadsheet row, for messages
     problems: list = field(default_factory=list)
     warnings: list = field(default_factory=list)
+    notes: list = field(default_factory=list)  # what was read (sheets, residents, households)
 
 
 @dataclass
@@ -194,7 +196,15 @@ class BaseImport:
                 break
         table.rows = itertools.chain(skipped, table.rows)  # not found: as it was
 
-    def rows(self, table, columns):
+    # Rows of a file per record the import keeps: a per-person file may have this many rows per
+    # `KKMP_IMPORT_MAX_ROWS` (the limit is on what is held, the records).
+    rows_per_record = 1
+
+    @property
+    def max_file_rows(self):
+        return settings.KKMP_IMPORT_MAX_ROWS * self.rows_per_record
+
+    def rows(self, table, columns, *, per_record=1):
         """The file's data rows as `(row number, cells, problems)`: the cells of the columns
         this import reads are cleaned (`values.clean_cell`), and those holding control or
         invisible characters or (XLSX) a formula are reported with their row and column."""
@@ -202,7 +212,7 @@ class BaseImport:
         labels = {i: columns.original[name] for name, i in columns.index.items()}
         formulas = getattr(table, "formulas", None) or ()
         formula_rows = {r for r, _c in formulas}
-        for number, row in data_rows(table):
+        for number, row in data_rows(table, settings.KKMP_IMPORT_MAX_ROWS * per_record):
             problems = []
             try:
                 printable = "".join(row).isprintable()
@@ -251,6 +261,7 @@ class BaseImport:
                 if values is None:  # dropped because of a database problem
                     continue
                 found.add(key)
+                values = self.keep_stored(parsed, key, values, before)
                 if before == values:
                     plan.unchanged += 1
                 else:
@@ -259,6 +270,11 @@ class BaseImport:
             self.progress("compare", done, total)
         plan.new = [(key, values) for key, values in parsed.records.items() if key not in found]
         return plan
+
+    def keep_stored(self, parsed, key, values, before):
+        """The values to write for a row already in the database (`before`): the file's, by
+        default."""
+        return values
 
     def existing(self, keys):
         """Yield {key: (id, values)} for the keys already in the database, in batches."""

@@ -119,8 +119,10 @@ def _csv_table(data):
     return Table(headers, data.count(b"\n"), rows(), "CSV")
 
 
-def read_table(data, filename=""):
-    """A `Table` from the bytes of a CSV or XLSX file. The format is told from the content."""
+def read_table(data, filename="", max_rows=None):
+    """A `Table` from the bytes of a CSV or XLSX file. The format is told from the content.
+    `max_rows`: the data rows the import may read (`KKMP_IMPORT_MAX_ROWS` unless told), which
+    a workbook's scan checks before any reader runs."""
     max_bytes = settings.KKMP_IMPORT_MAX_UPLOAD_MB * 1024 * 1024
     if len(data) > max_bytes:
         raise ImportFileError(
@@ -135,7 +137,7 @@ def read_table(data, filename=""):
               "as .xlsx, or as CSV.")
         )
     if data[:4] == b"PK\x03\x04":
-        return _xlsx_table(data)
+        return _xlsx_table(data, max_rows)
     if filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods")):
         raise ImportFileError(_("The file is named %(name)s but is not an Excel workbook.") % {"name": filename})
     # A binary file has NUL bytes all over; a CSV may carry a stray one in a cell (reported on
@@ -146,11 +148,15 @@ def read_table(data, filename=""):
     return _csv_table(data)
 
 
-def data_rows(table):
-    """The table's non-blank rows, cells stripped, stopping at the row limit."""
-    limit = settings.KKMP_IMPORT_MAX_ROWS
+def data_rows(table, limit=None):
+    """The table's non-blank rows, cells stripped, refused past the row limit
+    (`KKMP_IMPORT_MAX_ROWS` unless told). A row whose second cell is `###` ends the sheet
+    (OpenSID's end-of-data mark)."""
+    limit = limit or settings.KKMP_IMPORT_MAX_ROWS
     count = 0
     for number, row in table.rows:
+        if len(row) > 1 and row[1] == "###":
+            return
         try:  # a row of text only (every CSV row, most XLSX rows): strip and test in C
             blank = not "".join(row).strip()
         except TypeError:  # a number, date or empty cell of a workbook

@@ -55,7 +55,7 @@ def analyse(batch, data, progress=no_progress):
     On PostgreSQL the checked rows stay in the temporary table `import_rows` for `write`
     (call `drop_staging()` when done)."""
     importer = importer_for(batch, progress)
-    table = read_table(data, batch.file_name)
+    table = read_table(data, batch.file_name, importer.max_file_rows)
     progress("check", 0, table.estimated_rows)
     parsed = importer.parse(table)
     if not parsed.rows_total:
@@ -95,6 +95,7 @@ def summarise(batch, importer, parsed, plan):
         "problems": [{"row": p.row, "column": p.column, "message": p.message} for p in parsed.problems[:PREVIEW_ROWS]],
         "problem_count": len(parsed.problems),
         "warnings": [str(w) for w in parsed.warnings],
+        "notes": [str(n) for n in parsed.notes],
     }
 
 

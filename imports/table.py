@@ -16,7 +16,7 @@ class ImportFileError(Exception):
 @dataclass
 class Table:
     """A sheet: original headers, an estimate of the row count, and a row iterator of
-    `(spreadsheet row number, cells)` that skips blank rows.
+    `(spreadsheet row number, cells)` that skips blank rows, for one sheet.
 
     `formulas`: the `(spreadsheet row number, column index)` of the cells that hold a formula
     (XLSX; the column index is the cell's index in `headers` and in each row's cells). A
@@ -27,6 +27,17 @@ class Table:
     rows: object
     file_type: str
     formulas: object = field(default_factory=frozenset)
+    # A workbook's sheet: its name, and a callable giving the next sheet's `Table` (None after
+    # the last one; it skips what is left of this sheet). A CSV is one table without a name.
+    sheet_name: str = ""
+    next_sheet: object = None
+
+    def sheets(self):
+        """This table, then every next sheet's."""
+        table = self
+        while table is not None:
+            yield table
+            table = table.next_sheet() if table.next_sheet else None
 
 
 # A row of a file (CSV or XLSX) may not be longer than this many characters: no household or

@@ -195,15 +195,17 @@ def _scan_shared_strings(chunks):
     return totals["strings"], totals["bytes"]
 
 
-def check_xlsx(data):
+def check_xlsx(data, max_rows=None):
     """Refuse a workbook before any reader parses it when it could hurt the server: a zip bomb
     (declared or real sizes), damaged or lying zip entries, member names that leave the archive
     or that a reader could resolve otherwise, XML with a DTD anywhere, a first sheet whose true
     used range passes the row, column or memory limits, or a malformed cell reference.
 
-    Returns the `SheetScan` of the first sheet."""
+    `max_rows`: the data rows the import may read (`KKMP_IMPORT_MAX_ROWS` unless told; a
+    per-person export may have more, `BaseImport.max_file_rows`). Returns the `SheetScan` of
+    the first sheet."""
     try:
-        return _check_xlsx(data)
+        return _check_xlsx(data, max_rows)
     except ImportFileError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
@@ -212,7 +214,7 @@ def check_xlsx(data):
         raise ImportFileError(XLSX_DAMAGED) from None
 
 
-def _check_xlsx(data):
+def _check_xlsx(data, max_rows):
     archive = zipfile.ZipFile(io.BytesIO(data))
     members = archive.infolist()
     if len(members) > 10_000:
@@ -239,7 +241,7 @@ def _check_xlsx(data):
         memory_left -= size + count * READER_BYTES_PER_STRING
     if memory_left <= 0:
         raise ImportFileError(_limits_message())
-    max_height = min(settings.KKMP_IMPORT_MAX_ROWS + 1, EXCEL_ROWS)
+    max_height = min((max_rows or settings.KKMP_IMPORT_MAX_ROWS) + 1, EXCEL_ROWS)
     max_width = min(settings.KKMP_IMPORT_MAX_COLUMNS, EXCEL_COLUMNS)
     scan = _scan_sheet(_part_chunks(archive, sheet, budget), max_height, max_width, memory_left)
     done = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/sharedstrings.xml", sheet.filename.lower()}

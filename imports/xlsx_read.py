@@ -151,49 +151,84 @@ class _Reader:
             pass
 
 
-def _streamed(reader, first_rows, next_row):
-    """The rows after the header: the rest of the first message, then the others."""
-    started = time.monotonic()
-    try:
+class _Sheets:
+    """The workbook's sheets as they come from the reader, one `Table` each, in order: a
+    sheet's rows are streamed, and `next_table()` (the `Table.next_sheet` of the one before)
+    reads on to the next sheet's head, skipping what is left of the current one."""
+
+    def __init__(self, reader, scan):
+        self.reader, self.scan = reader, scan
+        self.head = None  # the next sheet's head, once met
+        self.ended = False
+        self.started = time.monotonic()
+        self.current = None
+
+    def _recv(self, next_row=None):
+        message = self.reader.recv(next_row)
+        if message[0] == "end":
+            self.ended = True
+            peak = message[1] if len(message) > 1 else None
+            log.info("XLSX read: %.1f s of reading, reader peak %s MiB", time.monotonic() - self.started,
+                     peak // 1024 if peak else "?")
+            self.reader.close()
+        elif message[0] == "head":
+            self.head = message
+        return message
+
+    def next_table(self):
+        if self.current is not None:  # the rest of the sheet before, unread
+            for _row in self.current:
+                pass
+            self.current = None
+        while not self.ended:
+            head = self.head or self._recv()
+            self.head = None
+            if head[0] != "head":
+                self.reader.close()
+                raise ImportFileError(XLSX_DAMAGED)
+            _kind, start, name, index = head
+            rows = []
+            while not rows and not self.ended and self.head is None:
+                message = self._recv(start[0] + 1 if start else None)
+                if message[0] == "rows":
+                    rows = message[1]
+            if start is None or not rows:
+                continue  # an empty sheet
+            formulas = self.scan.formulas if index == 0 else frozenset()
+            if index == 0:
+                self.scan.formulas._place(start)
+            first = start[0]  # data rows start below the header, at sheet row first + 2
+            self.current = self._rows(rows[1:], first + len(rows) + 1)
+            numbered = zip(itertools.count(first + 2), itertools.chain.from_iterable(self.current))
+            return Table(list(rows[0]), self.scan.rows if index == 0 else 0, numbered, "XLSX", formulas,
+                         sheet_name=name, next_sheet=self.next_table)
+        return None
+
+    def _rows(self, first_rows, next_row):
+        """The rows after the header: the rest of the first message, then the others, up to
+        the next sheet's head or the end."""
         yield first_rows
-        while True:
-            message = reader.recv(next_row)
-            if message[0] == "end":
-                peak = message[1] if len(message) > 1 else None
-                log.info("XLSX read: up to row %s, %.1f s of reading, reader peak %s MiB", next_row - 1,
-                         time.monotonic() - started, peak // 1024 if peak else "?")
+        while not self.ended and self.head is None:
+            message = self._recv(next_row)
+            if message[0] != "rows":
                 break
             next_row += len(message[1])
             yield message[1]
-    finally:
-        reader.close()
 
 
-def _xlsx_table(data):
+def _xlsx_table(data, max_rows=None):
     # One time budget, KKMP_IMPORT_READER_SECONDS, for the scan and the reader together.
     started = time.monotonic()
-    scan = check_xlsx(data)
+    scan = check_xlsx(data, max_rows)
     left = settings.KKMP_IMPORT_READER_SECONDS - (time.monotonic() - started)
     if left <= 0:
         raise ImportFileError(_limits_message())
     reader = _Reader(data, left)
-    message = reader.recv()
-    if message[0] != "head":
+    try:
+        table = _Sheets(reader, scan).next_table()
+    except BaseException:
         reader.close()
-        raise ImportFileError(XLSX_DAMAGED)
-    start = message[1]
-    rows = []
-    while not rows:
-        message = reader.recv(start[0] + 1 if start else None)
-        if message[0] == "end":
-            break
-        rows = message[1]
-    if start is None or not rows:
-        reader.close()
+        raise
+    if table is None:
         raise ImportFileError(_("The file is empty."))
-    scan.formulas._place(start)
-    headers = rows[0]
-    first = start[0]  # data rows start below the header, at sheet row first + 2
-    chunks = _streamed(reader, rows[1:], first + len(rows) + 1)
-    rows_out = zip(itertools.count(first + 2), itertools.chain.from_iterable(chunks))
-    return Table(list(headers), scan.rows, rows_out, "XLSX", scan.formulas)
+    return table

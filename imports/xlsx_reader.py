@@ -1,7 +1,7 @@
 """The XLSX reader's own process: python-calamine on an uploaded workbook, behind limits.
 
 `imports.xlsx_read` starts this file as a child (`python -I imports/xlsx_reader.py MEMORY_MB
-SECONDS`), writes the workbook to its stdin and reads the first sheet back from its stdout.
+SECONDS`), writes the workbook to its stdin and reads the sheets back from its stdout (the first, then every other but OpenSID's `Kode Data`).
 Before it touches the workbook the child caps its own address space (RLIMIT_AS) and CPU time
 (RLIMIT_CPU), turns off core dumps and sets an alarm, so a workbook that makes the reader
 allocate without bound (calamine aborts the whole process when an allocation fails) or spin
@@ -12,7 +12,9 @@ It imports neither Django nor the project (it runs with `-I`, an empty environme
 access to the settings or the database): only the standard library and python-calamine.
 
 Protocol on stdout: messages, each an 8-byte little-endian length and a pickle of a tuple:
-  ("head", start)      `sheet.start`: (row, column) of the first used cell, None when empty
+  ("head", start, name, index)  a sheet begins (every sheet but `Kode Data`, in order):
+                       `sheet.start`, the (row, column) of its first used cell (None when
+                       empty), its name and its index in the workbook
   ("rows", [row, ...]) the next rows of the used range, each a list of calamine values
   ("end", peak)        every row was sent; `peak`: this process's peak RSS in KiB (or None)
   ("limits", detail)   out of memory (the parent refuses the file: server limits)
@@ -79,6 +81,32 @@ def _peak_kib():
     return None
 
 
+SKIPPED_SHEETS = {"kodedata"}
+
+
+def _send_sheet(send, sheet, name, index):
+    """("head", start, name, index) then the sheet's rows."""
+    start = sheet.start
+    send(("head", start, name, index))
+    rows = sheet.iter_rows()
+    # python-calamine 0.9 iterates from the sheet's first row, not from the first used one
+    # (its columns do start at the first used one): skip the leading empty rows, so that
+    # the first row sent is the sheet's row start[0] whatever the version does.
+    if start and start[0] > 0:
+        first = next(rows, None)
+        if first is not None and not any(cell != "" for cell in first):
+            for _skipped in itertools.islice(rows, start[0] - 1):
+                pass
+            first = None
+        if first is not None:
+            rows = itertools.chain([first], rows)
+    while True:
+        chunk = list(itertools.islice(rows, ROWS_PER_MESSAGE))
+        if not chunk:
+            break
+        _send_rows(send, chunk)
+
+
 def main(argv):
     memory_mb, cpu_seconds = int(argv[1]), int(argv[2])
     _limit(memory_mb, cpu_seconds)
@@ -92,30 +120,18 @@ def main(argv):
         data = sys.stdin.buffer.read()
         book = CalamineWorkbook.from_filelike(io.BytesIO(data))
         del data
-        sheet = book.get_sheet_by_index(0)
-        start = sheet.start
-        send(("head", start))
-        rows = sheet.iter_rows()
-        # python-calamine 0.9 iterates from the sheet's first row, not from the first used one
-        # (its columns do start at the first used one): skip the leading empty rows, so that
-        # the first row sent is the sheet's row start[0] whatever the version does.
-        if start and start[0] > 0:
-            first = next(rows, None)
-            if first is not None and not any(cell != "" for cell in first):
-                for _skipped in itertools.islice(rows, start[0] - 1):
-                    pass
-                first = None
-            if first is not None:
-                rows = itertools.chain([first], rows)
-        while True:
-            chunk = list(itertools.islice(rows, ROWS_PER_MESSAGE))
-            if not chunk:
-                break
-            _send_rows(send, chunk)
+        # Every sheet but OpenSID's code list, one after the other (OpenSID's own importer
+        # reads them all): a workbook with one sheet per kelurahan.
+        for index, name in enumerate(book.sheet_names):
+            if "".join(name.lower().split()) in SKIPPED_SHEETS:
+                continue
+            sheet = book.get_sheet_by_index(index)
+            _send_sheet(send, sheet, name, index)
+            sheet = None
         send(("end", _peak_kib()))
         return 0
     except MemoryError:
-        chunk = rows = sheet = book = None  # free what can be freed, then say so
+        sheet = book = None  # free what can be freed, then say so
         send(("limits", "memory"))
         return 3
     except BrokenPipeError:  # the parent stopped reading: nothing more to do

@@ -123,11 +123,20 @@ class KelurahanQuerySet(models.QuerySet):
         BPS codes are not matched: without dots a Kemendagri code can equal another
         kelurahan's BPS code (DOMAIN.md), so a bare 10-digit number is ambiguous.
         """
-        text = str(text).strip()
+        text = str(text).replace("\u00a0", " ").strip()
         key = normalise_name(text)
         if not key:
             return self.none()
-        return self.filter(Q(kode=text) | Q(name_key=key) | Q(alias_keys__contains=f"|{key}|"))
+        keys = {key}
+        # "KEL. SEPINGGAN", "Kelurahan Sepinggan", "DESA …": the word naming the level is not
+        # part of the name (the name itself is still matched whole, never by prefix).
+        bare = normalise_name(re.sub(r"^\s*(kelurahan|kel\.|kel\s|desa|ds\.)\s*", "", text, flags=re.IGNORECASE))
+        if bare:
+            keys.add(bare)
+        query = Q(kode=text)
+        for k in keys:
+            query |= Q(name_key=k) | Q(alias_keys__contains=f"|{k}|")
+        return self.filter(query)
 
     def named(self, text):
         """The one kelurahan `text` names (see `matching`), or None when none or several do."""

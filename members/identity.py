@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .values import ascii_digits, is_ascii_number
+
 # Province codes in use (Kemendagri, 2025), including those created since 2012: 65 Kalimantan
 # Utara (from 64, 2012), 92 Papua Barat Daya... 93-96 the Papua provinces of 2022. A NIK issued
 # before a split keeps its old prefix, so an unknown prefix is only a warning.
@@ -33,7 +35,9 @@ PROVINCE_CODES = frozenset(
 )  # fmt: skip
 HOME_PREFIX = "6471"  # Kota Balikpapan
 
-_SEPARATORS = re.compile(r"[\s.\-]")
+# What people and other systems put between or around the digits: spaces of every kind (SIAK's
+# sign blank, U+00A0 from copies), dots, dashes, Excel's text apostrophe, zero-width marks.
+_SEPARATORS = re.compile(r"[\s.\-'\u2010-\u2015\u200b-\u200d\u2060\ufeff]")
 _EXCEL_SCIENTIFIC = re.compile(r"^\d+(?:[.,]\d+)?[eE]\+?\d+$")
 _EXCEL_DECIMAL = re.compile(r"^\d{15,16}[.,]0+$")
 
@@ -59,10 +63,11 @@ class IdentityCheck:
 
 
 def normalise_number(raw):
-    """Strip spaces, dots and dashes from a typed number; leave anything else for the checks."""
+    """Strip spaces, dots, dashes and invisible marks from a typed number and read digits of
+    other scripts as ASCII (`members.values.ascii_digits`); leave anything else for the checks."""
     if raw is None:
         return ""
-    return _SEPARATORS.sub("", str(raw))
+    return ascii_digits(_SEPARATORS.sub("", str(raw)))
 
 
 def looks_like_excel_number(raw):
@@ -98,7 +103,7 @@ def _check_shape(raw, label):
     value = normalise_number(raw)
     if not value:
         return value, [_("%(label)s is empty.") % {"label": label}]
-    if not value.isdigit():
+    if not is_ascii_number(value):
         return value, [_("%(label)s may contain digits only.") % {"label": label}]
     if len(value) != 16:
         return value, [

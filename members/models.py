@@ -36,7 +36,7 @@ class SavedHistory(HistoricalRecords):
 
 
 def validate_rt_rw(value):
-    if value and not (value.isdigit() and len(value) == 3 and value != "000"):
+    if value and not (value.isascii() and value.isdigit() and len(value) == 3 and value != "000"):
         raise ValidationError(
             _("RT/RW must be a number from 1 to 999 (given: %(value)s)."),
             code="invalid_rt_rw",
