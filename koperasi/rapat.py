@@ -19,20 +19,19 @@ Refusals are `ValidationError`s with a message for the officer; nothing is writt
 import re
 from dataclasses import dataclass
 
-import zxingcpp
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Func, OuterRef, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from PIL import Image, UnidentifiedImageError
 
 from audit.models import AuditEvent
 from members.models import Member, MemberStatusChange
 
 from .models import Attendance, Cooperative, Decision, Meeting
 from .profile import cooperative_of
+from .qr_photo import PHOTO_MAX_BYTES, photo_too_large, read_qr  # noqa: F401  (the attendance form's)
 
 # The audit action of every write to a meeting, with the meeting (or, for attendance, the
 # member) as the object and `change` saying what.
@@ -44,18 +43,6 @@ KELURAHAN_CODE = re.compile(r"\d{2}\.\d{2}\.\d{2}\.\d{4}")
 
 # Longer than any member number (`Member.member_number` holds 40 characters).
 MEMBER_NUMBER_MAX = 40
-# A photo of a member card: phones take 3 to 8 MB JPEGs; past this it is refused unread.
-PHOTO_MAX_BYTES = 10 * 1024 * 1024
-# Pixels of a photo we agree to decode (a 50 MP phone camera is 8160 x 6120). Far below
-# Pillow's own decompression-bomb limit: a small file claiming huge dimensions is refused from
-# its header, before any pixel is decoded.
-PHOTO_MAX_PIXELS = 60_000_000
-# A JPEG is decoded straight at a reduced scale (`Image.draft`); other formats are decoded
-# whole before they are shrunk, so they get a lower limit (24 MP is 96 MB as RGBA).
-PHOTO_MAX_PIXELS_FULL_DECODE = 24_000_000
-# The photo is shrunk to this many pixels on its longer side before the QR code is looked for:
-# a card held before the camera is still large enough, and decoding stays fast.
-PHOTO_DECODE_SIDE = 1600
 
 
 def _d(day):
@@ -303,52 +290,6 @@ def record_attendance(*, meeting, number, via=Attendance.Via.TYPED, by=None, tod
             if existing is None:
                 raise
             raise _already(existing) from None
-
-
-def photo_too_large():
-    return ValidationError(
-        _("The photo is larger than %(mb)d MB: take it again at a lower resolution, or type the member number.")
-        % {"mb": PHOTO_MAX_BYTES // (1024 * 1024)}, code="too_large")
-
-
-def read_qr(upload):
-    """The text of the QR code in the photo `upload` (an uploaded file), or a ValidationError
-    saying what is wrong with it. The file is refused unread when larger than
-    `PHOTO_MAX_BYTES`; the image by its header when it has more pixels than we decode
-    (`PHOTO_MAX_PIXELS`, `PHOTO_MAX_PIXELS_FULL_DECODE`); it is shrunk to
-    `PHOTO_DECODE_SIDE` before the code is looked for."""
-    not_image = ValidationError(
-        _("The file is not an image, or is damaged: take a photo of the member card's QR code again."), code="not_image")
-    if upload is None or not getattr(upload, "size", 0):
-        raise ValidationError(_("The photo is empty: take it again."), code="empty")
-    if upload.size > PHOTO_MAX_BYTES:
-        raise photo_too_large()
-    try:
-        upload.seek(0)
-        with Image.open(upload) as image:
-            width, height = image.size
-            limit = PHOTO_MAX_PIXELS if image.format == "JPEG" else PHOTO_MAX_PIXELS_FULL_DECODE
-            if width * height > limit:
-                raise ValidationError(
-                    _("The image is too large (%(width)d × %(height)d pixels): take the photo again at a lower "
-                      "resolution.") % {"width": width, "height": height}, code="too_many_pixels")
-            image.draft("L", (PHOTO_DECODE_SIDE, PHOTO_DECODE_SIDE))  # JPEG: decode at a smaller scale
-            image.thumbnail((PHOTO_DECODE_SIDE, PHOTO_DECODE_SIDE))
-            grey = image.convert("L")
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ValidationError(_("The image is too large: take the photo again at a lower resolution."),
-                              code="too_many_pixels") from None
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
-        raise not_image from None
-    try:
-        found = zxingcpp.read_barcodes(grey, formats=zxingcpp.BarcodeFormat.QRCode)
-    except Exception:  # the decoder's own errors: an image it cannot read has no QR code for us
-        found = []
-    texts = [code.text.strip() for code in found if code.valid and code.text.strip()]
-    if not texts:
-        raise ValidationError(_("No QR code found in the photo: hold the member card flat, fill the frame with its QR "
-                                "code, and try again, or type the member number."), code="no_qr")
-    return texts[0]
 
 
 # --- Decisions -----------------------------------------------------------------------------
