@@ -79,11 +79,7 @@ def summarise(batch, importer, parsed, plan):
     names = dict(Kelurahan.objects.filter(pk__in=_kelurahan_ids(importer, plan)).values_list("pk", "nama"))
 
     def show(key, values):
-        shown = dict(values) if isinstance(values, dict) else importer.snapshot(values)
-        shown.pop("updated_at", None)
-        if "kelurahan_id" in shown:
-            shown["kelurahan_id"] = names.get(shown["kelurahan_id"], shown["kelurahan_id"])
-        return {"key": _key_text(key, names), **shown}
+        return {"key": _key_text(key, names), **shown_values(importer, values, names)}
 
     batch.preview = {
         "fields": list(importer.fields),
@@ -97,6 +93,21 @@ def summarise(batch, importer, parsed, plan):
         "warnings": [str(w) for w in parsed.warnings],
         "notes": [str(n) for n in parsed.notes],
     }
+
+
+def shown_values(importer, values, names=None):
+    """A row's values as the preview shows them (field → value; the kelurahan by its name)."""
+    shown = dict(values) if isinstance(values, dict) else importer.snapshot(values)
+    shown.pop("updated_at", None)
+    if "kelurahan_id" in shown:
+        if names is None:
+            names = dict(Kelurahan.objects.filter(pk=shown["kelurahan_id"]).values_list("pk", "nama"))
+        shown["kelurahan_id"] = names.get(shown["kelurahan_id"], shown["kelurahan_id"])
+    return shown
+
+
+def key_text(key):
+    return _key_text(key, {})
 
 
 def _kelurahan_ids(importer, plan):

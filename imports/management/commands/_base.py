@@ -43,6 +43,7 @@ class ImportCommand(BaseCommand):
         batch = ImportBatch(kind=self.kind, file_name=path.name, file_size=len(data), sha256=pipeline.checksum(data), kelurahan_kode=kelurahan.kode if kelurahan else "")
         progress = self._progress_bar()
         try:
+            importer = plan = None
             if options["dry_run"]:
                 importer, parsed, plan = pipeline.analyse(batch, data, progress)
                 pipeline.summarise(batch, importer, parsed, plan)
@@ -66,6 +67,8 @@ class ImportCommand(BaseCommand):
             _("new: %(new)d, updated: %(updated)d, unchanged: %(unchanged)d, invalid: %(invalid)d")
             % {"new": batch.rows_new, "updated": batch.rows_updated, "unchanged": batch.rows_unchanged, "invalid": batch.rows_invalid}
         )
+        for note in getattr(parsed, "notes", ()):
+            self.stdout.write(str(note))
         for warning in parsed.warnings:
             self.stdout.write(self.style.WARNING(str(warning)))
         if parsed.problems:
@@ -76,9 +79,23 @@ class ImportCommand(BaseCommand):
                 % {"count": batch.rows_invalid}
             )
         if options["dry_run"]:
+            self.write_changes(batch, importer, parsed, plan)
             self.stdout.write(_("Dry run: nothing was saved."))
         else:  # commit_batch recorded it in the audit trail
             self.stdout.write(self.style.SUCCESS(_("Import saved as batch #%(n)d.") % {"n": batch.pk}))
+
+    def write_changes(self, batch, importer, parsed, plan):
+        """Each row that would change a stored one, as the web preview shows it: its row, its
+        key and every value before → after."""
+        for key, _pk, before, after in plan.changed:
+            shown_before = pipeline.shown_values(importer, before)
+            shown_after = pipeline.shown_values(importer, after)
+            changes = "; ".join(
+                f"{name}: {shown_before.get(name) or '-'} → {shown_after.get(name) or '-'}"
+                for name in shown_after if shown_before.get(name) != shown_after.get(name)
+            )
+            self.stdout.write(_("row %(row)s, %(key)s: %(changes)s") % {
+                "row": parsed.rows.get(key, "?"), "key": pipeline.key_text(key), "changes": changes})
 
     def _kelurahan(self, value):
         if not value:
