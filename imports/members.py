@@ -21,7 +21,7 @@ from koperasi.models import Account, Cooperative, Entry
 from koperasi.simpanan import rupiah
 from members.identity import check_nik, check_no_kk
 from members.models import Household, Member, MemberStatusChange
-from members.values import age_on, normalise_phone, normalise_rt_rw
+from members.values import age_on, is_ascii_number, normalise_phone, normalise_rt_rw
 
 from .base import BaseImport, Parsed, Problem, UndoRefused
 from .copying import CHUNK, _in_ranges, id_ranges, rows_matching
@@ -137,11 +137,11 @@ class MemberImport(BaseImport):
             phone = normalise_phone(text(get(row, "telepon")))
             if phone.startswith("8"):  # Excel drops the leading 0 of a number cell
                 phone = "0" + phone
-            if phone and not (phone.lstrip("+").isdigit() and 8 <= len(phone.lstrip("+")) <= 15):
+            if phone and not (is_ascii_number(phone.lstrip("+")) and 8 <= len(phone.lstrip("+")) <= 15):
                 problem("telepon", _("A phone number has 8 to 15 digits, optionally starting with +."))
             rt, rw = normalise_rt_rw(get(row, "rt")), normalise_rt_rw(get(row, "rw"))
             for column, value in (("rt", rt), ("rw", rw)):
-                if value and not (value.isdigit() and len(value) == 3):
+                if value and not (is_ascii_number(value) and len(value) == 3):
                     problem(column, _("RT/RW must be a number from 1 to 999 (given: %(value)s).") % {"value": value})
             raw_pokok = get(row, "simpanan_pokok")
             pokok = whole_number(raw_pokok) if text(raw_pokok) else None

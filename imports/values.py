@@ -59,9 +59,11 @@ def whole_number(value):
     if isinstance(value, float):
         return int(value) if value.is_integer() else None
     value = text(value).replace(" ", "")
-    if re.fullmatch(r"\d{1,3}([.,]\d{3})+", value):
+    if re.fullmatch(r"[0-9]{1,3}([.,][0-9]{3})+", value):
         value = re.sub(r"[.,]", "", value)
-    return int(value) if value.isdigit() else None
+    # ASCII digits only, and not past 18 of them: int() reads `٣` as 3 and raises on 10,000
+    # digits (Python's integer-string limit); no count, amount or serial has that many.
+    return int(value) if value.isascii() and value.isdigit() and len(value) <= 18 else None
 
 
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y")

@@ -57,7 +57,7 @@ def normalise_rt_rw(value):
 
 def normalise_phone(value):
     """`0812-3456 7890` → `081234567890`; `+62 812…` keeps its plus."""
-    return re.sub(r"[\s.\-()]", "", value or "")
+    return ascii_digits(re.sub(r"[\s.\-()]", "", value or ""))
 
 
 def normalise_person_name(name):
