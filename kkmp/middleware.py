@@ -95,12 +95,20 @@ class RequestIdMiddleware:
 
 
 class RequestIdFilter(logging.Filter):
-    """`request_id`: ours; `request_ids`: ours, then the proxy's when there is one."""
+    """`request_id`: ours; `request_ids`: ours, then the proxy's when there is one. Taken from
+    the record's own request when it carries one (Django's `django.request` lines: it writes
+    the 404 and 403 warnings once the response has left this middleware), else from the
+    request being served."""
 
     def filter(self, record):
-        record.request_id = _request_id.get()
-        proxy = _proxy_request_id.get()
-        record.request_ids = f"{record.request_id} proxy={proxy}" if proxy else record.request_id
+        request = getattr(record, "request", None)
+        request_id = getattr(request, "id", None)
+        if isinstance(request_id, str) and request_id:
+            proxy = getattr(request, "proxy_request_id", "") or ""
+        else:
+            request_id, proxy = _request_id.get(), _proxy_request_id.get()
+        record.request_id = request_id
+        record.request_ids = f"{request_id} proxy={proxy}" if proxy else request_id
         return True
 
 
@@ -116,10 +124,21 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         is_admin = request.path.startswith("/admin/")
         response.setdefault("Content-Security-Policy", CSP_ADMIN if is_admin else CSP)
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and not request.path.startswith("/static/"):
+        if not request.path.startswith("/static/") and (response.status_code >= 500 or _signed_in(request)):
             response["Cache-Control"] = "no-store"
         return response
+
+
+def _signed_in(request):
+    """Is a user signed in? Unknown when the database is down (the user is read through the
+    session): then taken as yes, and the page is not cached."""
+    from django.db import DatabaseError
+
+    user = getattr(request, "user", None)
+    try:
+        return user is not None and user.is_authenticated
+    except DatabaseError:
+        return True
 
 
 class SessionTimeoutMiddleware:

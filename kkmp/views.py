@@ -12,7 +12,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
 from django.db import transaction
+from django.http import HttpResponseServerError
 from django.shortcuts import redirect, render
+from django.template import loader
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -26,8 +28,12 @@ from .passwords import cooloff_minutes
 
 
 def server_error(request):
-    """The 500 page: friendly, no traceback, with the request id to quote to the administrator."""
-    return render(request, "500.html", {"request_id": getattr(request, "id", "")}, status=500)
+    """The 500 page: friendly, no traceback, with the request id to quote to the administrator.
+    Rendered without the request, so without context processors: they read the user, through
+    the session, from the database, which may be what failed (the page would fail in turn and
+    the server answer with its bare 500, without our headers or the request id)."""
+    page = loader.render_to_string("500.html", {"request_id": getattr(request, "id", "")})
+    return HttpResponseServerError(page)
 
 
 def locked_out(request, original_response=None, credentials=None):
