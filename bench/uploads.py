@@ -11,6 +11,12 @@ minus before it) and the peak RSS of the isolated XLSX reader (the worker's chil
 it; "-" when no reader ran or it was stopped). Targets: every file answered within 30 s, the
 worker growing by less than 256 MiB.
 
+Then the QR photos of issue 24 (two crafted 60 MP progressive JPEGs: one scan repeated 1,000
+times, RGB at 4:4:4; and a phone's 4000 x 3000 photo of a member card) through the attendance
+page's `read_qr` in a fresh process each: outcome, seconds, the worker's growth and the QR
+decoder's own peak (its isolated child). `bench/uploads.py --photos` measures the photos only
+(no database needed).
+
 Uses its own database (BENCH_UPLOADS_DB, default `kkmp_bench_uploads`, on the server of
 BENCH_DATABASE_URL), recreated on every run; files are built once into bench-data/uploads/.
 """
@@ -201,6 +207,90 @@ def files():
     return out
 
 
+def jpeg_scan_bytes(data):
+    """(start, end) of each scan (SOS segment and its entropy-coded data) of a JPEG."""
+    spans, at = [], 2
+    while at < len(data) and data[at + 1] != 0xD9:
+        end = at + 2 + struct.unpack(">H", data[at + 2:at + 4])[0]
+        if data[at + 1] == 0xDA:
+            while not (data[end] == 0xFF and data[end + 1] != 0 and not 0xD0 <= data[end + 1] <= 0xD7):
+                end += 1
+            spans.append((at, end))
+        at = end
+    return spans
+
+
+def photo_files():
+    """(label, path) of the QR photos measured (issue 24): two crafted 60 MP progressive JPEGs
+    and a phone's photo of a member card; built once."""
+    from PIL import Image  # noqa: PLC0415  (only the photo rows need Pillow)
+
+    WORK.mkdir(parents=True, exist_ok=True)
+    out = []
+    path = WORK / "photo-60mp-scan-repeated-1000.jpg"
+    if not path.exists():  # one colour, 7,745 x 7,745, its last AC refinement scan 1,000 more times
+        buf = io.BytesIO()
+        Image.new("L", (7745, 7745), 200).save(buf, "JPEG", progressive=True)
+        data = buf.getvalue()
+        start, end = jpeg_scan_bytes(data)[-1]
+        path.write_bytes(data[:-2] + data[start:end] * 1000 + data[-2:])
+    out.append((path.name, path))
+    path = WORK / "photo-60mp-progressive-444.jpg"
+    if not path.exists():  # RGB at 4:4:4: libjpeg keeps 2 bytes per pixel and component
+        Image.new("RGB", (7745, 7745), (200, 30, 40)).save(path, "JPEG", progressive=True, subsampling=0)
+    out.append((path.name, path))
+    path = WORK / "photo-phone-4000x3000-qr.jpg"
+    if not path.exists():  # a phone's photo of a member card: texture, the card's QR code, quality 90
+        import segno  # noqa: PLC0415
+
+        photo = Image.merge("RGB", [Image.effect_noise((4000, 3000), sigma).point(lambda v: v // 2 + 64)
+                                    for sigma in (18, 20, 22)])
+        code = io.BytesIO()
+        segno.make("64.71.05.1002-00012", micro=False).save(code, kind="png", scale=24, border=2)
+        photo.paste(Image.open(code).convert("RGB"), (1500, 1000))
+        photo.save(path, "JPEG", quality=90)
+    out.append((path.name, path))
+    return out
+
+
+def measure_photo(path):
+    """In the child: read the photo's QR code once as the attendance page does, print what it
+    cost as JSON (the decoder's peak as `koperasi.qr_photo` logs it)."""
+    import logging
+    import re
+
+    import django
+
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kkmp.settings")
+    django.setup()
+    from django.core.exceptions import ValidationError
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from koperasi import rapat  # loaded before the baseline, as in a warm worker
+
+    decoder = []
+
+    class Peak(logging.Handler):
+        def emit(self, record):
+            found = re.search(r"decoder peak (\d+) MiB", record.getMessage())
+            if found:
+                decoder.append(int(found.group(1)))
+
+    logging.getLogger("koperasi.qr_photo").addHandler(Peak())
+    logging.getLogger("koperasi.qr_photo").setLevel(logging.INFO)
+    upload = SimpleUploadedFile(path.name, path.read_bytes(), content_type="image/jpeg")
+    before = _high_water_kib()
+    started = time.perf_counter()
+    try:
+        outcome = "ok: " + rapat.read_qr(upload)
+    except ValidationError as exc:
+        outcome = "refused: " + exc.messages[0]
+    seconds = time.perf_counter() - started
+    growth = (_high_water_kib() - before) / 1024
+    print(json.dumps({"outcome": outcome, "seconds": seconds, "growth": growth,
+                      "reader": max(decoder) if decoder else None}))
+
+
 def workbook_with_strings():
     strings = (f'<sst xmlns="{NS}" count="4000000000" uniqueCount="4000000000">'
                + "".join(f"<si><t>{h}</t></si>" for h in HEADER) + "</sst>")
@@ -278,23 +368,28 @@ def psql(sql, url):
     subprocess.run(["psql", url, "-q", "-v", "ON_ERROR_STOP=1", "-c", sql], check=True, stdout=subprocess.DEVNULL)
 
 
-def main():
+def main(photos_only=False):
     env = {**os.environ, "DATABASE_URL": DB_URL, "DEBUG": "on", "LOG_LEVEL": "ERROR"}
-    name = DB_URL.rsplit("/", 1)[1]
-    psql(f"DROP DATABASE IF EXISTS {name}", SERVER + "/postgres")
-    psql(f"CREATE DATABASE {name}", SERVER + "/postgres")
-    for step in (["migrate", "--noinput"], ["load_regions"]):
-        subprocess.run([PY, "manage.py", *step], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    measured = []
+    if not photos_only:  # the photo rows need no database
+        name = DB_URL.rsplit("/", 1)[1]
+        psql(f"DROP DATABASE IF EXISTS {name}", SERVER + "/postgres")
+        psql(f"CREATE DATABASE {name}", SERVER + "/postgres")
+        for step in (["migrate", "--noinput"], ["load_regions"]):
+            subprocess.run([PY, "manage.py", *step], cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+        measured += [(label, path, "--measure") for label, path in files()]
+    measured += [(label, path, "--measure-photo") for label, path in photo_files()]
     rows = []
-    for label, path in files():
-        result = subprocess.run([PY, __file__, "--measure", str(path)], cwd=ROOT, env=env, capture_output=True,
+    for label, path, how in measured:
+        result = subprocess.run([PY, __file__, how, str(path)], cwd=ROOT, env=env, capture_output=True,
                                 text=True, check=False)
         if result.returncode != 0:
             rows.append((label, path.stat().st_size, f"CRASHED (exit status {result.returncode})", 0, 0, None))
             continue
         found = json.loads(result.stdout.strip().splitlines()[-1])
         rows.append((label, path.stat().st_size, found["outcome"], found["seconds"], found["growth"], found["reader"]))
-    print("\nUploads: `import_households FILE --dry-run` in a fresh process (targets: < 30 s, worker < +256 MiB)\n")
+    print("\nUploads: `import_households FILE --dry-run`, and for photo-*.jpg the attendance page's `read_qr`, in a "
+          "fresh process (targets: < 30 s, worker < +256 MiB; for a photo, the QR decoder's peak as the reader's)\n")
     print("| file | size | outcome | seconds | worker +MiB | reader peak MiB | targets |")
     print("|---|---:|---|---:|---:|---:|:-:|")
     for label, size, outcome, seconds, growth, reader in rows:
@@ -308,5 +403,8 @@ if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--measure":
         sys.path.insert(0, str(ROOT))
         measure(Path(sys.argv[2]))
+    elif len(sys.argv) == 3 and sys.argv[1] == "--measure-photo":
+        sys.path.insert(0, str(ROOT))
+        measure_photo(Path(sys.argv[2]))
     else:
-        main()
+        main(photos_only="--photos" in sys.argv[1:])
