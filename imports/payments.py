@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kelurahan.models import Kelurahan
+from koperasi.amounts import parse_rupiah
 from koperasi.models import Account, Attendance, Cooperative, Entry, Officer
 from koperasi.simpanan import MAX_WAJIB_MONTHS, record_payment, reverse_entry, rupiah
 from koperasi.simpanan import batch as simpanan_batch
@@ -80,10 +81,8 @@ METHODS = {
 # PostgreSQL), and undo one `reverse_entry` each: a file is kept to what the worker writes in
 # a few minutes. `write_cost` sends all but small files to the task worker (`tasks.py`).
 MAX_PAYMENT_ROWS = 20_000
-MAX_AMOUNT = 10 ** 12  # Rp 1.000.000.000.000: beyond any payment, far below the ledger's limit
 IN = 900  # values per IN (...) query (SQLite's limit on parameters)
 
-_RUPIAH_PREFIX = re.compile(r"^(rp\.?|idr)\s*", re.IGNORECASE)
 _DATETIME_MIDNIGHT = re.compile(r"^(\d{4}-\d{2}-\d{2})[ T]00:00(:00(\.0+)?)?$")
 
 
@@ -94,67 +93,13 @@ def _chunks(values, size=IN):
 
 
 def parse_amount(value):
-    """(rupiah, None) or (None, what is wrong) for an amount cell: 50000 or 50000.0 from a
-    workbook; "50000", "50.000", "50,000", "Rp 50.000", "Rp50.000,-", "50.000,00", "50000.00"
-    or "5E+04" from a CSV. Negative amounts, zero and fractions of a rupiah are refused."""
-    if isinstance(value, bool):
-        return None, _("'%(value)s' is not an amount in rupiah.") % {"value": value}
-    if isinstance(value, int):
-        number = value
-    elif isinstance(value, float):
-        if value != value or value in (float("inf"), float("-inf")):
-            return None, _("'%(value)s' is not an amount in rupiah.") % {"value": value}
-        if not value.is_integer():
-            return None, _("%(value)s has a fraction of a rupiah: write whole rupiah.") % {"value": value}
-        number = int(value)
-    else:
-        raw = text(value)
-        if not raw:
-            return None, _("The amount is missing.")
-        cleaned, negative = raw.replace(" ", ""), False
-        if cleaned.startswith("(") and cleaned.endswith(")"):  # (50.000): accountants' negative
-            cleaned, negative = cleaned[1:-1], True
-        for _step in range(2):  # "-Rp 50.000" and "Rp -50.000"
-            if cleaned[:1] in ("-", "\u2212"):
-                cleaned, negative = cleaned[1:], True
-            cleaned = _RUPIAH_PREFIX.sub("", cleaned)
-        cleaned = re.sub(r"[.,]-$", "", cleaned)  # "Rp 50.000,-"
-        number = _amount_text(cleaned)
-        if number is None:
-            return None, _("'%(value)s' is not an amount in rupiah; write it as 50000 or Rp 50.000.") % {"value": brief(raw)}
-        if number == "fraction":
-            return None, _("%(value)s has a fraction of a rupiah: write whole rupiah.") % {"value": brief(raw)}
-        if negative and number:
-            return None, _("The amount %(value)s is negative: a payment is more than Rp 0 (a withdrawal is not imported).") % {"value": brief(raw)}
-    if number < 0:
-        return None, _("The amount %(value)s is negative: a payment is more than Rp 0 (a withdrawal is not imported).") % {"value": number}
-    if number == 0:
-        return None, _("The amount must be more than Rp 0.")
-    if number > MAX_AMOUNT:
-        return None, _("%(amount)s is more than any payment (at most %(max)s).") % {"amount": rupiah(number), "max": rupiah(MAX_AMOUNT)}
-    return number, None
-
-
-def _amount_text(value):
-    """An amount's digits as an int, "fraction" for a fraction of a rupiah, None otherwise.
-    Indonesian writing has "." for thousands and "," for decimals; Excel in English the
-    reverse: a group of three digits after the mark is thousands, one or two are decimals."""
-    if re.fullmatch(r"\d+", value):
-        return int(value)
-    for thousands, decimal in ((".", ","), (",", ".")):
-        t, d = re.escape(thousands), re.escape(decimal)
-        match = re.fullmatch(rf"(\d{{1,3}}(?:{t}\d{{3}})+|\d+)(?:{d}(\d{{1,2}}))?", value)
-        if match and (thousands in value or match.group(2) is not None):
-            whole = int(match.group(1).replace(thousands, ""))
-            if match.group(2) and int(match.group(2)):
-                return "fraction"
-            return whole
-    if re.fullmatch(r"\d+([.,]\d+)?[eE]\+?\d{1,2}", value):  # 5E+04, 2,5E+04: Excel's scientific notation
-        number = float(value.replace(",", "."))
-        return int(number) if number.is_integer() else "fraction"
-    if re.fullmatch(r"\d*[.,]\d+", value):
-        return "fraction"
-    return None
+    """(rupiah, None) or (None, what is wrong) for an amount cell, read as the payment form reads
+    an amount (`koperasi.amounts.parse_rupiah`): a number from a workbook; "50000", "50.000",
+    "Rp 50.000", "Rp50.000,-", "50.000,00" or Excel's "5E+04" from a CSV."""
+    try:
+        return parse_rupiah(value), None
+    except ValidationError as exc:
+        return None, exc.messages[0]
 
 
 def parse_months(value):

@@ -2,6 +2,7 @@
 cooperative's profile and rules; a pengurus or pengawas; a meeting, its attendance and decisions."""
 
 import re
+import uuid
 
 from django import forms
 from django.utils import timezone
@@ -10,32 +11,22 @@ from django.utils.translation import gettext_lazy as _
 from members.forms import DateInput
 from members.models import Member
 
+from .amounts import parse_rupiah
 from .models import Cooperative, Entry, Officer
 
 
 class RupiahField(forms.IntegerField):
-    """Whole rupiah, typed as 50000, 50.000, "Rp 50.000" or "50 000"; no sen."""
-
-    default_error_messages = {
-        "invalid": _("Write the amount in whole rupiah, for example 50000 or 50.000."),
-    }
+    """Whole rupiah, typed as 50000, 50.000, "Rp 50.000" or "50 000"; no sen. Read by
+    `koperasi.amounts.parse_rupiah`, as the payments import reads its amounts."""
 
     def __init__(self, **kwargs):
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
         super().__init__(**kwargs)
 
     def to_python(self, value):
-        if isinstance(value, str):
-            value = re.sub(r"(?i)^\s*rp\.?\s*", "", value.strip())
-            value = re.sub(r"[.\s\u00a0]", "", value)
-            if value.startswith("-") and value[1:].isdigit():
-                raise forms.ValidationError(_("The amount must be more than Rp 0."), code="not_positive")
-        value = super().to_python(value)
-        if value is not None and value <= 0:
-            raise forms.ValidationError(_("The amount must be more than Rp 0."), code="not_positive")
-        if value is not None and value > 10**12:
-            raise forms.ValidationError(_("The amount is too large."), code="too_large")
-        return value
+        if value in self.empty_values:
+            return None
+        return parse_rupiah(value)
 
 
 def _not_in_future(day):
@@ -47,7 +38,22 @@ def _not_in_future(day):
     return day
 
 
-class PaymentForm(forms.Form):
+class LedgerForm(forms.Form):
+    """A form that records one ledger entry, with its one-time key (`form_key`): a hidden
+    field, new each time the form is shown, stored with the entry, so that the same form sent
+    twice (a double tap, the browser's "resubmit" after a timeout) shows the first receipt
+    instead of recording a second entry (`koperasi.simpanan.AlreadyRecorded`)."""
+
+    form_key = forms.UUIDField(widget=forms.HiddenInput, required=False, error_messages={
+        "invalid": _("This form is out of date: open it again from the member's page."),
+    })
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.initial.setdefault("form_key", uuid.uuid4())
+
+
+class PaymentForm(LedgerForm):
     """A payment (setoran) of one kind of simpanan, prefilled so that on a phone it is: pick
     the method if not cash, then save."""
 
@@ -71,7 +77,7 @@ class PaymentForm(forms.Form):
         return _not_in_future(self.cleaned_data["paid_on"])
 
 
-class WithdrawalForm(forms.Form):
+class WithdrawalForm(LedgerForm):
     amount = RupiahField(label=_("Amount withdrawn (Rp)"))
     paid_on = forms.DateField(label=_("Date"), widget=DateInput())
     method = forms.ChoiceField(label=_("Method"), choices=Entry.Method.choices, initial=Entry.Method.TUNAI,
@@ -87,7 +93,7 @@ class WithdrawalForm(forms.Form):
         return _not_in_future(self.cleaned_data["paid_on"])
 
 
-class CorrectionForm(forms.Form):
+class CorrectionForm(LedgerForm):
     reason = forms.CharField(label=_("Reason for the correction"), max_length=255,
                              help_text=_("For example: wrong member, wrong amount, paid twice by mistake."))
 

@@ -75,6 +75,10 @@ class Entry(models.Model):
     receipt_seq = models.PositiveIntegerField(_("receipt sequence"), editable=False)
     receipt_number = models.CharField(_("receipt number"), max_length=40, editable=False)
     import_batch_id = models.BigIntegerField(_("import batch"), null=True, blank=True, editable=False)
+    # The one-time key of the form that recorded the entry (a hidden field, new each time the
+    # form is shown): the same form sent twice finds its entry instead of writing a second one.
+    # Entries written without a form (imports, corrections by an import's undo) have none.
+    form_key = models.UUIDField(_("form key"), null=True, blank=True, editable=False)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("recorded by")
     )
@@ -88,6 +92,8 @@ class Entry(models.Model):
         verbose_name_plural = _("simpanan entries")
         constraints = [
             models.UniqueConstraint(fields=["kelurahan", "receipt_seq"], name="koperasi_entry_receipt_unique"),
+            models.UniqueConstraint(fields=["form_key"], condition=Q(form_key__isnull=False),
+                                    name="koperasi_entry_form_key_unique"),
             models.CheckConstraint(condition=~Q(amount=0), name="koperasi_entry_amount_not_zero"),
             models.CheckConstraint(
                 condition=(Q(type="setoran", amount__gt=0, reverses__isnull=True)

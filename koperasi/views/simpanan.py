@@ -1,4 +1,7 @@
-"""Recording simpanan from the member page, the receipt (kuitansi), corrections and withdrawals."""
+"""Recording simpanan from the member page, the receipt (kuitansi), corrections and withdrawals.
+
+Each form carries its one-time key: sent again, it shows the receipt of what it recorded the
+first time (`simpanan.AlreadyRecorded`), with a notice that nothing was recorded twice."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -25,8 +28,8 @@ def _managed_member(request, pk):
 
 @login_required
 def payment(request, pk, kind):
-    """Record a payment of simpanan `kind` for a member of the officer's cooperative; saved,
-    it shows the receipt."""
+    """Record a payment of simpanan `kind` for a member of the officer's cooperative; saved (or
+    sent again), it shows the receipt."""
     if kind not in KINDS:
         raise Http404
     member = _managed_member(request, pk)
@@ -44,8 +47,10 @@ def payment(request, pk, kind):
         try:
             entry = simpanan.record_payment(
                 member=member, kind=kind, amount=data["amount"], months=data.get("months") or 1, paid_on=data["paid_on"],
-                method=data["method"], reference=data["reference"], by=request.user,
+                method=data["method"], reference=data["reference"], by=request.user, form_key=data["form_key"],
             )
+        except simpanan.AlreadyRecorded as exc:
+            return _already_recorded(request, exc)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
@@ -69,12 +74,19 @@ def withdrawal(request, pk):
         data = form.cleaned_data
         try:
             entry = simpanan.record_withdrawal(member=member, by=request.user, **data)
+        except simpanan.AlreadyRecorded as exc:
+            return _already_recorded(request, exc)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
             messages.success(request, _("Withdrawal recorded: receipt %(number)s.") % {"number": entry.receipt_number})
             return redirect(entry)
     return render(request, "koperasi/withdrawal_form.html", {"form": form, "member": member, "account": account})
+
+
+def _already_recorded(request, exc):
+    messages.info(request, exc.messages[0])
+    return redirect(exc.entry)
 
 
 def _entry_or_404(request, queryset, pk):
@@ -101,16 +113,27 @@ def receipt(request, pk):
 
 @login_required
 def correction(request, pk):
-    """Correct a mistaken entry by a reversing entry with a reason."""
+    """Correct a mistaken entry by a reversing entry with a reason; a simpanan pokok that an
+    applicant's acceptance rested on makes them an applicant again (the page says so first)."""
     entry = _entry_or_404(request, Entry.objects.filter(member__in=Member.objects.managed_by(request.user)), pk)
     form = CorrectionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
+        was_active = entry.member.is_active
         try:
-            reversal = simpanan.reverse_entry(entry=entry, reason=form.cleaned_data["reason"], by=request.user)
+            reversal = simpanan.correct_entry(entry=entry, reason=form.cleaned_data["reason"], by=request.user,
+                                              form_key=form.cleaned_data["form_key"])
+        except simpanan.AlreadyRecorded as exc:
+            return _already_recorded(request, exc)
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
             messages.success(request, _("Receipt %(number)s is corrected by %(correction)s.")
                              % {"number": entry.receipt_number, "correction": reversal.receipt_number})
+            entry.member.refresh_from_db(fields=["status"])
+            if was_active and entry.member.is_applicant:
+                messages.info(request, _("%(name)s is an applicant (calon) again: the simpanan pokok is no longer fully paid.")
+                              % {"name": entry.member.name})
             return redirect(reversal)
-    return render(request, "koperasi/correction_form.html", {"form": form, "entry": entry})
+    return render(request, "koperasi/correction_form.html", {
+        "form": form, "entry": entry, "back_to_applicant": simpanan.acceptance_resting_on(entry) is not None,
+    })
