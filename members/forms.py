@@ -9,7 +9,8 @@ from django.utils.translation import gettext_lazy as _
 from kelurahan.models import Kelurahan
 
 from .identity import check_nik, check_no_kk
-from .models import ELSEWHERE_MESSAGE, Member
+from .models import ELSEWHERE_MESSAGE, Household, Member
+from .services import HOUSEHOLD_ELSEWHERE_MESSAGE, may_link_elsewhere
 from .values import normalise_phone, normalise_rt_rw
 
 
@@ -94,8 +95,10 @@ class MemberForm(forms.ModelForm):
         # [(kind, member)], for the audit trail. Messages about them name nothing.
         self.elsewhere = []
         self.readable = Member.objects.for_user(user)
+        self.user = user
         self.fields["citizenship"].required = False
         allowed = Kelurahan.objects.managed_by(user).select_related("kecamatan")
+        self.managed = allowed
         self.fields["kelurahan"].queryset = allowed
         # Domicile: a kelurahan of the same kabupaten/kota as the cooperatives the user keeps.
         self.fields["domicile_kelurahan"].queryset = Kelurahan.objects.filter(
@@ -201,8 +204,25 @@ class MemberForm(forms.ModelForm):
             self.add_error("no_kk", _("A head of household needs the KK number."))
         if data.get("citizenship") == Member.Citizenship.WNA:
             self.warnings.append(_("The KKMP guidance asks for Indonesian citizens; check the articles of the cooperative."))
+        self._check_household(data)
         self._check_duplicates(data)
         return data
+
+    def _check_household(self, data):
+        """A KK of another kelurahan's household: refused, except for the administrator
+        (`services.may_link_elsewhere`; a household moves through the admin). The message
+        names nothing of that household; when the user does not keep its kelurahan, the match
+        is in `self.elsewhere` (audited, and counted against the account's look-ups)."""
+        no_kk = data.get("no_kk")
+        kelurahan_id = self.instance.kelurahan_id if self.instance.pk else getattr(data.get("kelurahan"), "pk", None)
+        if not no_kk or kelurahan_id is None or may_link_elsewhere(self.user):
+            return
+        household = Household.objects.filter(no_kk=no_kk).only("pk", "kelurahan_id").first()
+        if household is None or household.kelurahan_id == kelurahan_id or household.pk == self.instance.household_id:
+            return
+        if not self.managed.filter(pk=household.kelurahan_id).exists():
+            self.elsewhere.append(("no_kk", household))
+        self.add_error("no_kk", forms.ValidationError(HOUSEHOLD_ELSEWHERE_MESSAGE, code="household_elsewhere"))
 
     def _check_duplicates(self, data):
         """Same name and birth date under another NIK: a warning the officer must confirm."""

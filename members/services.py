@@ -6,8 +6,10 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kelurahan.models import Kelurahan
+from kkmp.access import is_admin
 
 from .models import Household, Member, MemberStatusChange
 from .signals import members_changed
@@ -42,6 +44,33 @@ def link_household(*, kelurahan: Kelurahan, no_kk: str, head: Member | None = No
                 raise
 
 
+# Of another kelurahan's household the officer learns only that it is not theirs: not its
+# kelurahan, not its head (the match is audited and counts as a look-up, as `MemberElsewhere`).
+HOUSEHOLD_ELSEWHERE_MESSAGE = gettext_lazy(
+    "This KK number is a household of another kelurahan: a member joins with a KK of their cooperative's "
+    "kelurahan. If the family has moved here, DKUMKMP's administrator moves the household first."
+)
+
+
+def may_link_elsewhere(user) -> bool:
+    """Whether `user` may link a member to a household of another kelurahan than the member's:
+    only the administrator, who also moves households (in the admin). A write with no user (a
+    command, the demo data) is the administrator's own."""
+    return user is None or is_admin(user)
+
+
+def _check_household_kelurahan(member, by, linked_before=None):
+    """A member joins with a household of their cooperative's kelurahan (`may_link_elsewhere`).
+    The household they were linked to before stays (an admin may have linked it)."""
+    household = member.household
+    if (household is None or household.pk == linked_before or household.kelurahan_id == member.kelurahan_id
+            or may_link_elsewhere(by)):
+        return
+    if Kelurahan.objects.managed_by(by).filter(pk=household.kelurahan_id).exists():
+        raise ValidationError(HOUSEHOLD_ELSEWHERE_MESSAGE, code="household_elsewhere")
+    raise MemberElsewhere(HOUSEHOLD_ELSEWHERE_MESSAGE, kind="no_kk", other=household)
+
+
 @transaction.atomic
 def register_member(
     *,
@@ -65,7 +94,9 @@ def register_member(
     registration fields (phone, addresses...).
 
     The kelurahan row is locked while the number is chosen, so two officers registering at
-    once get consecutive numbers (on PostgreSQL; SQLite serialises writes anyway).
+    once get consecutive numbers (on PostgreSQL; SQLite serialises writes anyway). A KK of
+    another kelurahan's household is refused unless `by` is the administrator
+    (`may_link_elsewhere`), also when that household was created a moment ago.
     """
     if status not in Member.CURRENT:
         raise ValueError(f"a member is registered as calon or aktif, not {status}")
@@ -93,6 +124,7 @@ def register_member(
                     member.household = link_household(
                         kelurahan=kelurahan, no_kk=no_kk, head=member if is_head_of_household else None
                     )
+                    _check_household_kelurahan(member, by)
                 _check_single_head(member, reader=_user_or_none(by))
                 member.save()
                 _record_status(member, status, joined_on, reason, by)
@@ -136,6 +168,7 @@ def update_member(*, member: Member, no_kk: str = "", version: str | None = None
     if member.joined_on != joined_before:
         _move_joining_date(member, joined_before)
     current = member.household.no_kk if member.household_id else ""
+    linked_before = member.household_id
     if no_kk != current or (no_kk and member.is_head_of_household):
         member.household = (
             link_household(
@@ -146,6 +179,7 @@ def update_member(*, member: Member, no_kk: str = "", version: str | None = None
             if no_kk
             else None
         )
+        _check_household_kelurahan(member, by, linked_before)
     _check_single_head(member, reader=_user_or_none(by))
     member.save()
     members_changed.send(sender=Member, kelurahan_ids=[was_in, member.kelurahan_id])

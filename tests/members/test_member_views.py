@@ -269,9 +269,10 @@ def test_a_second_head_for_one_kk_is_refused(officer_client, kelurahan_a):
     assert as_member.status_code == 302 and Member.objects.count() == 2
 
 
-def test_registering_a_head_does_not_write_into_another_kelurahans_household(officer_client, kelurahan_a, kelurahan_b):
+def test_registering_a_head_does_not_write_into_another_kelurahans_household(admin_client_, kelurahan_a, kelurahan_b):
+    # Only the administrator links another kelurahan's KK (officers: tests/members/test_other_kelurahan_kk.py).
     elsewhere = HouseholdFactory(kelurahan=kelurahan_b, no_kk=make_no_kk(501), head_name="", head_nik="")
-    response = officer_client.post(reverse("members:member_create"), form_data(kelurahan=kelurahan_a.pk))
+    response = admin_client_.post(reverse("members:member_create"), form_data(kelurahan=kelurahan_a.pk))
     assert response.status_code == 302
     elsewhere.refresh_from_db()
     assert (elsewhere.head_name, elsewhere.head_nik) == ("", "")

@@ -6,7 +6,7 @@ household list holds. A reviewer sees numbers masked; a search by the whole numb
 become a cheap way to guess the hidden digits.
 """
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.urls import reverse
@@ -15,6 +15,7 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from members.identity import mask
 from members.models import Household, Member
+from members.services import register_member
 from tests.factories import HouseholdFactory, MemberFactory, make_nik, make_no_kk
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +79,8 @@ def test_a_likely_duplicate_in_the_officers_own_cooperative_is_named(officer_cli
 
 
 def test_the_head_of_another_cooperatives_kk_is_not_named(officer_client, kelurahan_a, kelurahan_b):
-    household = HouseholdFactory(kelurahan=kelurahan_b, no_kk=make_no_kk(804))
+    # A KK of the officer's kelurahan whose head joined another KKMP (linked by the administrator).
+    household = HouseholdFactory(kelurahan=kelurahan_a, no_kk=make_no_kk(804))
     head = MemberFactory(kelurahan=kelurahan_b, nik=make_nik(804), household=household, is_head_of_household=True)
     response = officer_client.post(
         CREATE, registration(kelurahan_a, no_kk=household.no_kk, is_head_of_household="on")
@@ -91,16 +93,19 @@ def test_the_head_of_another_cooperatives_kk_is_not_named(officer_client, kelura
     assert event.detail["kind"] == "head_of_household" and event.object_id == str(head.pk)
 
 
-# --- 3. a household of another kelurahan: linked, but its history and address not shown -----
+# --- 3. a household of another kelurahan: linked (by the administrator; an officer may not,
+# tests/members/test_other_kelurahan_kk.py), but its history and address not shown -----------
 
-def test_linking_another_kelurahans_kk_does_not_show_its_history_or_address(officer_client, kelurahan_a, kelurahan_b):
+def test_linking_another_kelurahans_kk_does_not_show_its_history_or_address(officer_client, kelurahan_a, kelurahan_b,
+                                                                            admin_user):
     household = Household.objects.create(
         no_kk=make_no_kk(805), kelurahan=kelurahan_b, head_name="Kepala Rahasia",
         head_nik=make_nik(805), address="Jl. Tersembunyi 9", rt="004",
     )
     household.address = "Jl. Pindahan 10"
     household.save()  # a second history record: a change, before -> after
-    officer_client.post(CREATE, registration(kelurahan_a, no_kk=household.no_kk))
+    register_member(kelurahan=kelurahan_a, nik=make_nik(801), name="Dewi Lestari", joined_on=date(2025, 9, 1),
+                    no_kk=household.no_kk, by=admin_user)
     member = Member.objects.get(kelurahan=kelurahan_a)
     assert member.household == household  # linked: the member counts where they joined
     for url in (member.get_absolute_url(), reverse("members:meeting_list", args=[kelurahan_a.pk])):
