@@ -5,7 +5,7 @@ A page is read once with a small data set, `grow()` adds more of every row the p
 exactly `expected` queries. A page that queries once per row (an N+1) passes the first read
 and fails the second; the failure lists both reads' queries side by side.
 
-    page = pin_queries(officer_client, url, 12, grow=lambda: add_members(kelurahan_a, 10))
+    small, large = pin_queries(officer_client, url, 12, grow=lambda: add_members(kelurahan_a, 10))
 """
 
 import itertools
@@ -65,23 +65,23 @@ JOINED = date(2025, 1, 15)
 _serials = itertools.count(1001)  # NIK and KK serials unique across a test, whatever calls first
 
 
-def add_members(kelurahan, count, *, by=None, rt_count=3):
+def add_members(kelurahan, count, *, by=None, joined_on=JOINED, rt_count=3):
     """`count` members of `kelurahan`'s cooperative, registered as the officers register them,
     each in their own household (every other one its head), spread over `rt_count` RTs: two in
-    three active with their simpanan pokok and three months of simpanan wajib paid (recorded
-    by `by`), one in three an applicant who has paid nothing. Returns them."""
+    three active with their simpanan pokok and three months of simpanan wajib paid on joining
+    (recorded by `by`), one in three an applicant who has paid nothing. Returns them."""
     members = []
     for i in range(count):
         serial = next(_serials)
         applicant = i % 3 == 2
         member = register_member(
-            kelurahan=kelurahan, nik=make_nik(serial), name=f"Anggota {serial}", joined_on=JOINED,
+            kelurahan=kelurahan, nik=make_nik(serial), name=f"Anggota {serial}", joined_on=joined_on,
             no_kk=make_no_kk(serial), is_head_of_household=i % 2 == 0, domicile_rt=f"{i % rt_count + 1:03d}",
             status=Member.Status.CALON if applicant else Member.Status.AKTIF, by=by,
         )
         if not applicant:
-            simpanan.record_payment(member=member, kind="pokok", paid_on=JOINED, by=by)
-            simpanan.record_payment(member=member, kind="wajib", months=3, paid_on=date(2025, 2, 1), by=by)
+            simpanan.record_payment(member=member, kind="pokok", paid_on=joined_on, by=by)
+            simpanan.record_payment(member=member, kind="wajib", months=3, paid_on=joined_on, by=by)
         members.append(member)
     return members
 

@@ -1,0 +1,180 @@
+"""The dashboard's query counts, pinned at two sizes (tests/query_counts.py): the city's table
+(all, one kecamatan, filtered and sorted), a kelurahan's page, the CSV, XLSX and JSON, the
+trend, the province roll-up and the Satgas reports, as an officer, a DKUMKMP reviewer and an
+admin read them. The small city is two kelurahan in two kecamatan; the large one has eight,
+in four kecamatan of two cities, each with members, simpanan, KK gained this week and a RAT.
+
+Every page starts with 1: the session, 2: the user. The city's figures (`dashboard_figures`)
+are always the same six: 3: the regions (kabupaten/kota with kelurahan), 4: their campaigns,
+5: KK gained in the last 7 days, 6: the cooperatives' quorum rules and 7: this year's RATs
+with their attendance (the "RAT held" column), 8: the kelurahan rows with their counters
+(households, members, capital)."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import resolve, reverse
+from django.utils import timezone
+
+from dashboard.models import Campaign, Report
+from koperasi import rapat
+from members.models import Household
+from tests.factories import HouseholdCountFactory, KabupatenKotaFactory, KecamatanFactory, KelurahanFactory, UserFactory
+from tests.query_counts import add_members, client_as, pin_queries
+
+pytestmark = pytest.mark.django_db
+
+
+def _cooperative(kelurahan, *, households=40):
+    """A kelurahan with its household count, two members who joined in 2025 and one this
+    week, and a quorate RAT held today."""
+    today = timezone.localdate()
+    HouseholdCountFactory(kelurahan=kelurahan, count=households)
+    members = add_members(kelurahan, 2) + add_members(kelurahan, 1, joined_on=today - timedelta(days=2))
+    meeting, _ = rapat.save_meeting(kelurahan=kelurahan, values={
+        "kind": "rat", "held_on": today, "place": "Balai", "agenda": "RAT"})
+    for member in members:
+        rapat.record_attendance(meeting=meeting, number=member.member_number)
+
+
+@pytest.fixture
+def city(db, kelurahan_a, kelurahan_b):
+    """The campaign of Kota Balikpapan; kelurahan A and B (two kecamatan) with their figures.
+    The function adds four more kelurahan in their kecamatan, one in a third kecamatan and one
+    in another city (Samarinda: another region to choose)."""
+    today = timezone.localdate()
+    Campaign.objects.all().delete()
+    Campaign.objects.create(name="Uji 10%", percent=10, starts_on=today - timedelta(days=30),
+                            deadline=today + timedelta(days=30), wilayah_kode="64.71")
+    _cooperative(kelurahan_a)
+    _cooperative(kelurahan_b, households=5)
+
+    def grow():
+        third = KecamatanFactory(kode="64.71.02", nama="Balikpapan Barat")
+        samarinda = KecamatanFactory(kode="64.72.01", nama="Palaran",
+                                     kabupaten_kota=KabupatenKotaFactory(kode="64.72", nama="Kota Samarinda"))
+        for kecamatan in (kelurahan_a.kecamatan, kelurahan_a.kecamatan, kelurahan_b.kecamatan, kelurahan_b.kecamatan,
+                          third, samarinda):
+            _cooperative(KelurahanFactory(kecamatan=kecamatan))
+    return grow
+
+
+DASHBOARD = reverse("dashboard:dashboard")
+
+
+def rows(response):
+    return sum(len(kelurahan) for _kecamatan, kelurahan, _total in response.context["shown"])
+
+
+# 3-8: the city's figures, then for an officer and a reviewer 9: their own and 10: their
+# groups' permissions (the link to the Satgas reports, `perms` in the template). Admin 3-8.
+@pytest.mark.parametrize("role, expected", [("officer", 10), ("reviewer", 10), ("admin", 8)])
+def test_the_dashboard(request, role, expected, city):
+    small, large = pin_queries(client_as(request, role), DASHBOARD, expected, grow=city)
+    assert (rows(small), rows(large), large.context["region"].kode) == (2, 7, "64.71")
+
+
+@pytest.mark.parametrize("role, expected", [("officer", 10), ("reviewer", 10), ("admin", 8)])
+def test_the_dashboard_of_one_kecamatan(request, role, expected, city, kelurahan_a):
+    small, large = pin_queries(client_as(request, role), DASHBOARD, expected, grow=city,
+                               data={"kecamatan": kelurahan_a.kecamatan.kode})
+    assert (rows(small), rows(large)) == (1, 3)
+
+
+@pytest.mark.parametrize("role, expected", [("officer", 10), ("reviewer", 10), ("admin", 8)])
+def test_the_dashboard_filtered_and_sorted(request, role, expected, city):
+    small, large = pin_queries(client_as(request, role), DASHBOARD, expected, grow=city,
+                               data={"status": "sesuai_jalur", "urut": "persen"})
+    assert rows(large) > rows(small) > 0
+
+
+# Officer and reviewer 3-4: their permissions (for_user), 5: the kelurahan with its kecamatan
+# and city, 6: the campaigns, 7: its row with its counters, 8: its KK gained in 7 days, 9: its
+# trend, 10: the breakdown by RT, 11: the latest members with their households. Admin 3-9.
+# The larger size adds thirteen members to the kelurahan (three this week), in six RTs.
+@pytest.mark.parametrize("role, expected", [("officer", 11), ("reviewer", 11), ("admin", 9)])
+def test_a_kelurahan_page(request, role, expected, city, kelurahan_a):
+    def grow():
+        city()
+        joined = add_members(kelurahan_a, 10) + add_members(kelurahan_a, 3, joined_on=timezone.localdate() - timedelta(days=1))
+        for i, member in enumerate(joined):
+            Household.objects.filter(pk=member.household_id).update(rt=f"{i % 6 + 1:03d}")
+    url = reverse("dashboard:kelurahan_detail", args=[kelurahan_a.pk])
+    small, large = pin_queries(client_as(request, role), url, expected, grow=grow)
+    assert len(large.context["by_rt"]) > len(small.context["by_rt"]) == 1
+    assert len(large.context["latest"]) > len(small.context["latest"]) == 3
+
+
+# 3-8: the city's figures, 9: the audit event (no template: no permissions).
+@pytest.mark.parametrize("role", ["officer", "reviewer", "admin"])
+@pytest.mark.parametrize("fmt", ["csv", "xlsx"])
+def test_the_dashboard_download(request, role, fmt, city):
+    pin_queries(client_as(request, role), reverse("dashboard:dashboard_export", args=[fmt]), 9, grow=city)
+
+
+# 3-8: the city's figures.
+@pytest.mark.parametrize("role", ["officer", "reviewer", "admin"])
+def test_the_dashboard_json(request, role, city):
+    small, large = pin_queries(client_as(request, role), reverse("dashboard:dashboard_json"), 8, grow=city)
+    assert len(large.json()["kecamatan"]) > len(small.json()["kecamatan"])
+
+
+# 3-8: the city's figures, 9: the city's KK represented on each day of the chart.
+@pytest.mark.parametrize("role", ["officer", "reviewer", "admin"])
+def test_the_trend(request, role, city):
+    pin_queries(client_as(request, role), reverse("dashboard:trend"), 9, grow=city)
+
+
+# 3: the provinces with kelurahan, 4: their campaigns, 5: the sums per kabupaten/kota with
+# their KK gained in 7 days (one query), 6: the kabupaten/kota names.
+@pytest.mark.parametrize("role", ["officer", "reviewer", "admin"])
+def test_the_province_rollup(request, role, city):
+    small, large = pin_queries(client_as(request, role), reverse("dashboard:dashboard_rollup"), 6, grow=city)
+    assert (len(small.context["rows"]), len(large.context["rows"])) == (1, 2)
+
+
+def _issue(client):
+    response = client.post(reverse("dashboard:report_create"), {"wilayah": "64.71"})
+    assert response.status_code == 302
+    return response.url
+
+
+# Reviewer 3-4: their permissions (reports are DKUMKMP's), 5: the regions (to issue one),
+# 6: the reports with who issued them. Admin 3-4. The larger size has five more reports, each
+# issued by another admin.
+@pytest.mark.parametrize("role, expected", [("reviewer", 6), ("admin", 4)])
+def test_the_report_list(request, role, expected, city):
+    client = client_as(request, role)
+    _issue(client)
+
+    def grow():
+        for _ in range(5):
+            other = Client()
+            other.force_login(UserFactory(is_superuser=True))
+            _issue(other)
+    small, large = pin_queries(client, reverse("dashboard:report_list"), expected, grow=grow)
+    assert (len(small.context["reports"]), len(large.context["reports"])) == (1, 6)
+
+
+# Reviewer 3-4: permissions, 5: the report with who issued it, 6-11: today's figures of its
+# city (3-8 above, to show the change since), 12: the audit event. Admin 3-10. At the larger
+# size the report (issued again over the larger city) and today's figures have seven kelurahan.
+@pytest.mark.parametrize("role, expected", [("reviewer", 12), ("admin", 10)])
+def test_a_report(request, role, expected, city):
+    client = client_as(request, role)
+    url = _issue(client)
+
+    def grow():
+        city()
+        again = Report.objects.get(pk=resolve(_issue(client)).kwargs["pk"])
+        Report.objects.filter(pk=resolve(url).kwargs["pk"]).update(data=again.data)
+    small, large = pin_queries(client, url, expected, grow=grow)
+    assert (len(small.context["rows"]), len(large.context["rows"])) == (2, 7)
+
+
+# Reviewer 3-4: permissions, 5: the report, 6: the audit event. Admin 3-4.
+@pytest.mark.parametrize("role, expected", [("reviewer", 6), ("admin", 4)])
+def test_a_report_download(request, role, expected, city):
+    client = client_as(request, role)
+    pin_queries(client, _issue(client) + "unduh.xlsx", expected, grow=city)
