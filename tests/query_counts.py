@@ -44,15 +44,18 @@ def _listing(title, queries):
 
 def pin_queries(client, url, expected, *, grow, data=None):
     """Assert that GET `url` (with `data`) runs `expected` queries, before and after `grow()`;
-    return the two responses (small, large) for the caller's own checks.
+    return the two responses (small, large) for the caller's own checks. `url` may be a
+    function, asked before each read, when `grow()` makes a new object of the kind the page
+    shows (a larger import batch).
 
     A first, unmeasured read lets the session record the visit (saved at most once a minute,
     kkmp/middleware.py) and warms the process caches (content types), as any visit after the
     first one finds them."""
-    client.get(url, data or {})
-    small, small_queries = _read(client, url, data)
+    where = url if callable(url) else lambda: url
+    client.get(where(), data or {})
+    small, small_queries = _read(client, where(), data)
     grow()
-    large, large_queries = _read(client, url, data)
+    large, large_queries = _read(client, where(), data)
     assert (len(small_queries), len(large_queries)) == (expected, expected), (
         f"expected {expected} queries at both sizes\n{_listing('small', small_queries)}\n{_listing('large', large_queries)}"
     )
