@@ -29,13 +29,13 @@ class Problem:
     row: int  # spreadsheet row (the header is row 1); 0 for the file as a whole
     column: str
     message: str
+    sheet: str = ""  # the sheet, in a workbook whose rows come from several
 
     def __str__(self):
-        return _("row %(row)s, column %(column)s: %(message)s") % {
-            "row": self.row,
-            "column": self.column or "-",
-            "message": self.message,
-        }
+        where = {"row": self.row, "column": self.column or "-", "message": self.message, "sheet": self.sheet}
+        if self.sheet:
+            return _("sheet %(sheet)s, row %(row)s, column %(column)s: %(message)s") % where
+        return _("row %(row)s, column %(column)s: %(message)s") % where
 
 
 def no_progress(stage, done, total):

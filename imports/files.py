@@ -17,7 +17,7 @@ import re
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from .table import ROW_MAX_CHARS, ImportFileError, Table, _row_too_long
+from .table import ROW_MAX_CHARS, ImportFileError, Source, Table, _row_too_long
 from .xlsx_read import _xlsx_table
 
 
@@ -29,37 +29,39 @@ def normalise_header(header):
 
 # --- CSV ----------------------------------------------------------------------------------
 
-def _decodes(data, encoding):
-    """Whether all of `data` decodes, checked in slices (no second copy of the file as text)."""
+def _decodes(source, encoding):
+    """Whether all of the file decodes, checked chunk by chunk (no copy of the file as text)."""
     decoder = codecs.getincrementaldecoder(encoding)()
-    view = memoryview(data)
-    step = 1024 * 1024
     try:
-        for start in range(0, len(data), step):
-            decoder.decode(view[start:start + step])
+        for chunk in source.chunks():
+            decoder.decode(chunk)
         decoder.decode(b"", True)
     except UnicodeDecodeError:
         return False
     return True
 
 
-def _encoding(data):
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export
+def _encoding(source):
+    if source.head(2) in (b"\xff\xfe", b"\xfe\xff"):  # Excel's "Unicode text" export
         candidates = ("utf-16",)
     else:
         candidates = ("utf-8-sig", "cp1252")
     for encoding in candidates:
-        if _decodes(data, encoding):
+        if _decodes(source, encoding):
             return encoding
     raise ImportFileError(_("The file is not readable text (UTF-8 or Windows-1252)."))
 
 
-def _csv_table(data):
-    encoding = _encoding(data)
-    head = codecs.getincrementaldecoder(encoding)().decode(data[:65536])
+def _line_count(source):
+    return sum(chunk.count(b"\n") for chunk in source.chunks())
+
+
+def _csv_table(source):
+    encoding = _encoding(source)
+    head = codecs.getincrementaldecoder(encoding)().decode(source.head(65536))
     first_line = head.split("\n", 1)[0]
     delimiter = max([",", ";", "\t"], key=first_line.count)
-    stream = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    stream = io.TextIOWrapper(source.open(), encoding=encoding, newline="")
     max_columns = settings.KKMP_IMPORT_MAX_COLUMNS
     # Characters read since the last complete row, and that row's number: a line (or a
     # quoted cell running over many lines) longer than ROW_MAX_CHARS is refused as it is read,
@@ -116,36 +118,39 @@ def _csv_table(data):
         except csv.Error as exc:
             raise failure(exc, number + 1) from exc
 
-    return Table(headers, data.count(b"\n"), rows(), "CSV")
+    return Table(headers, _line_count(source), rows(), "CSV")
 
 
 def read_table(data, filename="", max_rows=None):
-    """A `Table` from the bytes of a CSV or XLSX file. The format is told from the content.
-    `max_rows`: the data rows the import may read (`KKMP_IMPORT_MAX_ROWS` unless told), which
-    a workbook's scan checks before any reader runs."""
+    """A `Table` from a CSV or XLSX file: its bytes, a path, or a `Source`. The format is
+    told from the content. `max_rows`: the data rows the import may read
+    (`KKMP_IMPORT_MAX_ROWS` unless told), which a workbook's scan checks before any reader
+    runs."""
+    source = Source.of(data)
     max_bytes = settings.KKMP_IMPORT_MAX_UPLOAD_MB * 1024 * 1024
-    if len(data) > max_bytes:
+    if source.size > max_bytes:
         raise ImportFileError(
             _("The file is %(size).1f MB; the limit is %(limit)d MB.")
-            % {"size": len(data) / 1024 / 1024, "limit": settings.KKMP_IMPORT_MAX_UPLOAD_MB}
+            % {"size": source.size / 1024 / 1024, "limit": settings.KKMP_IMPORT_MAX_UPLOAD_MB}
         )
-    if not data or data.isspace():  # (not data.strip(): a copy of the whole file)
+    head = source.head(65536)
+    if not head or (head.isspace() and all(chunk.isspace() for chunk in source.chunks())):
         raise ImportFileError(_("The file is empty."))
-    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+    if head[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise ImportFileError(
             _("This is an old Excel file (.xls). Open it in Excel or LibreOffice and save it "
               "as .xlsx, or as CSV.")
         )
-    if data[:4] == b"PK\x03\x04":
-        return _xlsx_table(data, max_rows)
+    if head[:4] == b"PK\x03\x04":
+        return _xlsx_table(source, max_rows)
     if filename.lower().endswith((".xlsx", ".xlsm", ".xls", ".ods")):
         raise ImportFileError(_("The file is named %(name)s but is not an Excel workbook.") % {"name": filename})
     # A binary file has NUL bytes all over; a CSV may carry a stray one in a cell (reported on
     # its row as a control character, not as a file that is not text).
-    head = data[:4096]
-    if head.count(b"\x00") * 100 > max(len(head), 1000) and data[:2] not in (b"\xff\xfe", b"\xfe\xff"):
+    head = head[:4096]
+    if head.count(b"\x00") * 100 > max(len(head), 1000) and head[:2] not in (b"\xff\xfe", b"\xfe\xff"):
         raise ImportFileError(_("This is not a CSV or XLSX file."))
-    return _csv_table(data)
+    return _csv_table(source)
 
 
 def data_rows(table, limit=None):

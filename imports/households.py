@@ -4,6 +4,7 @@ exports use. On PostgreSQL the checked rows are staged in a temporary table and 
 the household table in the database (`plan_in_database`).
 """
 
+import dataclasses
 import re
 
 from django.conf import settings
@@ -201,7 +202,7 @@ class HouseholdImport(BaseImport):
         heads_seen = self.fold["heads"]
         today = timezone.localdate()
         records, rows_of, problems_out = parsed.records, parsed.rows, parsed.problems
-        sheet_rows, sheet_keys = 0, set()
+        sheet_rows, households_before, problems_before = 0, len(records), len(problems_out)
         # Column positions, read once: this loop runs for every row of a city file.
         at = {name: columns.index.get(name) for name in set(self.aliases.values())}
         i_kk, i_kel, i_name, i_nik = at["no_kk"], at["kode_kelurahan"], at["nama_kepala_keluarga"], at["nik_kepala_keluarga"]
@@ -303,7 +304,6 @@ class HouseholdImport(BaseImport):
             if problems:
                 problems_out += problems
                 continue
-            sheet_keys.add(key)
             values = (kelurahan_id, name, nik, address, rt, rw)
             if not per_person:
                 if key in records:
@@ -328,12 +328,16 @@ class HouseholdImport(BaseImport):
             elif not records[key][4] and rt:
                 old = records[key]
                 records[key] = (old[0], old[1], old[2], old[3], rt, rw)
+        several = sheet_number > 1 or table.next_sheet is not None
+        if several and len(problems_out) > problems_before:  # which sheet each problem is on
+            problems_out[problems_before:] = [dataclasses.replace(p, sheet=table.sheet_name) for p in problems_out[problems_before:]]
+        households = len(records) - households_before  # the KK this sheet added
         if per_person:
             note = _("Sheet '%(sheet)s': %(residents)d residents in %(households)d households.") if table.sheet_name else _(
                 "%(residents)d residents in %(households)d households.")
-            self.sheet_notes.append(note % {"sheet": table.sheet_name, "residents": sheet_rows, "households": len(sheet_keys)})
-        elif table.sheet_name and sheet_number > 1 or table.next_sheet:
-            self.sheet_notes.append(_("Sheet '%(sheet)s': %(households)d households.") % {"sheet": table.sheet_name, "households": len(sheet_keys)})
+            self.sheet_notes.append(note % {"sheet": table.sheet_name, "residents": sheet_rows, "households": households})
+        elif several:
+            self.sheet_notes.append(_("Sheet '%(sheet)s': %(households)d households.") % {"sheet": table.sheet_name, "households": households})
 
     def locate(self, raw_kel, raw_kec, parts, *, default):
         """(kelurahan id, None) for where a row says it lives, or (None, what is wrong): SIAK's

@@ -9,8 +9,6 @@ buttons and the `import_*` commands. Rows are checked in plain Python and writte
 statements (`bulk_create`/`bulk_update` in batches, COPY on PostgreSQL), never one query per row.
 """
 
-import hashlib
-
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -31,10 +29,6 @@ IMPORTS = {cls.kind: cls for cls in (HouseholdImport, HouseholdCountImport)}
 
 
 # --- Running a batch ----------------------------------------------------------------------
-
-def checksum(data):
-    return hashlib.sha256(data).hexdigest()
-
 
 def importer_for(batch, progress=no_progress):
     default = None
@@ -64,7 +58,7 @@ def analyse(batch, data, progress=no_progress):
     del table  # the reader's copy of the file (for an XLSX, the whole sheet) before comparing
     plan = importer.plan(parsed)
     parsed.records = {}  # the plan holds what is written; free the rest before writing
-    parsed.problems.sort(key=lambda p: (p.row, p.column))
+    parsed.problems.sort(key=lambda p: (p.sheet, p.row, p.column))
     return importer, parsed, plan
 
 
@@ -88,7 +82,8 @@ def summarise(batch, importer, parsed, plan):
             for key, _pk, before, after in plan.changed[:PREVIEW_ROWS]
         ],
         "new": [{"row": parsed.rows.get(key), "after": show(key, values)} for key, values in plan.new[:PREVIEW_ROWS]],
-        "problems": [{"row": p.row, "column": p.column, "message": p.message} for p in parsed.problems[:PREVIEW_ROWS]],
+        "problems": [{"row": p.row, "column": p.column, "message": p.message, "sheet": p.sheet}
+                     for p in parsed.problems[:PREVIEW_ROWS]],
         "problem_count": len(parsed.problems),
         "warnings": [str(w) for w in parsed.warnings],
         "notes": [str(n) for n in parsed.notes],

@@ -5,8 +5,11 @@ Status and counts live on the `ImportBatch`; progress while a batch runs lives i
 "imports" cache, which the web server and the worker share.
 """
 
+import hashlib
 import io
 import logging
+import os
+import socket
 import time
 from datetime import timedelta
 
@@ -23,7 +26,7 @@ from . import pipeline
 from .base import UndoRefused
 from .files import data_rows, read_table
 from .models import ImportBatch
-from .table import ImportFileError
+from .table import ImportFileError, Source
 from .values import text
 
 log = logging.getLogger(__name__)
@@ -42,23 +45,51 @@ def progress_key(batch_id):
 def progress_reporter(batch_id):
     cache = caches["imports"]
 
+    worker = _this_process()
+
     def report(stage, done, total):
-        state = {"stage": stage, "done": done, "total": max(total or 0, done), "at": time.time()}
+        state = {"stage": stage, "done": done, "total": max(total or 0, done), "at": time.time(), "worker": worker}
         cache.set(progress_key(batch_id), state, 3600)
 
     return report
 
 
+def _started(pid):
+    """When process `pid` started (clock ticks since boot), or None when there is none."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            return int(stat.read().rsplit(b")", 1)[1].split()[19])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _this_process():
+    """Who is working on a batch: host, pid and the pid's start (a pid is reused, a start
+    time with it is not)."""
+    return [socket.gethostname(), os.getpid(), _started(os.getpid())]
+
+
+def _worker_gone(state):
+    """True when the process that reported last is known to be dead: it ran on this host and
+    its pid is gone or is another process now (a web worker killed by its timeout, a task
+    worker killed or restarted)."""
+    worker = state.get("worker")
+    if not worker or worker[0] != socket.gethostname() or worker[2] is None:
+        return False
+    return _started(worker[1]) != worker[2]
+
+
 def fail_if_stalled(batch):
-    """A batch that has been checking or saving with no sign of life for
-    `KKMP_IMPORT_STALL_MINUTES` lost its worker (killed, restarted, connection dropped): its
+    """A batch whose worker is known to be dead (it ran on this host and its process is gone),
+    or that has been checking or saving with no sign of life for
+    `KKMP_IMPORT_STALL_MINUTES`, lost its worker (killed, restarted, connection dropped): its
     transaction was rolled back, so nothing was imported. Say so, and free the page."""
     if batch.status not in (ImportBatch.Status.VALIDATING, ImportBatch.Status.COMMITTING):
         return batch
     limit = timedelta(minutes=settings.KKMP_IMPORT_STALL_MINUTES)
     state = caches["imports"].get(progress_key(batch.pk)) or {}
     last = max(batch.updated_at.timestamp(), state.get("at", 0))
-    if time.time() - last > limit.total_seconds():
+    if _worker_gone(state) or time.time() - last > limit.total_seconds():
         log.error("import batch %s stalled in %s; marked failed", batch.pk, batch.status)
         finish(batch, ImportBatch.Status.FAILED, _("The work on this file stopped (the worker was stopped or lost its database connection). Nothing was imported; upload the file again."))
     return batch
@@ -76,24 +107,33 @@ def get_progress(batch):
 
 @transaction.atomic
 def create_batch(*, kind, uploaded, user, kelurahan=None):
-    """Store an uploaded file as a new batch, waiting to be checked."""
-    data = uploaded.read()
+    """Store an uploaded file as a new batch, waiting to be checked (streamed to storage: a
+    large upload is never held whole in memory)."""
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
     batch = ImportBatch(
         kind=kind,
         file_name=uploaded.name[:255],
-        file_size=len(data),
-        sha256=pipeline.checksum(data),
+        file_size=uploaded.size,
+        sha256=digest.hexdigest(),
         kelurahan_kode=kelurahan.kode if kelurahan else "",
         created_by=user,
     )
-    batch.file.save(uploaded.name, ContentFile(data), save=False)
+    batch.file.save(uploaded.name, uploaded, save=False)
     batch.save()
     return batch
 
 
 def _read(batch):
-    with batch.file.open("rb") as fh:
-        return fh.read()
+    """The batch's file as a `Source`: a path on local storage (read as a stream), else its
+    bytes."""
+    try:
+        return Source(path=batch.file.path)
+    except (NotImplementedError, AttributeError):  # storage without local paths
+        with batch.file.open("rb") as fh:
+            return Source(data=fh.read())
 
 
 def validate_batch(batch, progress=None):
@@ -101,6 +141,7 @@ def validate_batch(batch, progress=None):
     progress = progress or progress_reporter(batch.pk)
     batch.status = ImportBatch.Status.VALIDATING
     batch.save(update_fields=["status"])
+    progress("read", 0, 0)  # who is working on it, from the start
     try:
         data = _read(batch)
         importer, parsed, plan = pipeline.analyse(batch, data, progress)
@@ -127,8 +168,9 @@ def commit_batch(batch, user, progress=None):
     Returns the pipeline's parse result, or None when the file could not be imported at all
     (the batch then says why: invalid, or failed and rolled back)."""
     progress = progress or progress_reporter(batch.pk)
+    data = _read(batch)
     try:
-        parsed = pipeline.commit(batch, _read(batch), user, progress)
+        parsed = pipeline.commit(batch, data, user, progress)
     except pipeline.NotConfirmable as exc:
         # Another request or task already wrote (or is writing) this batch: leave it as it is.
         log.warning("import batch %s: commit refused, status is %s", exc.args[0], exc.args[1])
@@ -147,7 +189,6 @@ def commit_batch(batch, user, progress=None):
         finish(batch, ImportBatch.Status.FAILED, _("The import failed and was rolled back; nothing was imported. Try again, and tell the administrator if it happens again."))
         return None
     if parsed.problems:
-        data = _read(batch)
         batch.error_file.save(f"kesalahan-impor-{batch.pk}.xlsx", ContentFile(error_report(batch, data, parsed.problems)), save=False)
         finish(batch, ImportBatch.Status.INVALID, _("The database changed since the check and %(n)d row(s) are now invalid; nothing was imported.") % {"n": batch.rows_invalid})
     else:
@@ -198,23 +239,30 @@ def error_report(batch, data, problems):
 
     by_row = {}
     for problem in problems:
-        by_row.setdefault(problem.row, []).append(problem)
+        by_row.setdefault((problem.sheet, problem.row), []).append(problem)
+    named = any(problem.sheet for problem in problems)
     book = Workbook(write_only=True)
     sheet = book.create_sheet(_("Errors"))
+    importer = pipeline.IMPORTS.get(batch.kind)
+    max_rows = importer().max_file_rows if importer else None
     try:
-        table = read_table(data, batch.file_name)
-        headers = [text(h) for h in table.headers]
-        rows = data_rows(table)
+        first = read_table(data, batch.file_name, max_rows)
+        headers = [text(h) for h in first.headers]
     except ImportFileError:
-        headers, rows = [], iter(())
-    sheet.append([_("row"), _("what is wrong"), *[neutralise(h) for h in headers]])
-    file_level = by_row.pop(0, [])
-    for problem in file_level:
+        first, headers = None, []
+    sheet.append([_("row"), _("what is wrong"), *([_("sheet")] if named else []), *[neutralise(h) for h in headers]])
+    for problem in by_row.pop(("", 0), []):
         sheet.append([0, problem.message])
-    for number, cells in rows:
-        if number in by_row:
-            reasons = "; ".join(f"{p.column}: {p.message}" for p in by_row[number])
-            sheet.append([number, reasons, *[neutralise(text(c)) for c in cells]])
+    try:
+        for table in first.sheets() if first is not None else ():
+            name = table.sheet_name if named else ""
+            for number, cells in data_rows(table, max_rows):
+                found = by_row.get((name, number))
+                if found:
+                    reasons = "; ".join(f"{p.column}: {p.message}" for p in found)
+                    sheet.append([number, reasons, *([neutralise(name)] if named else []), *[neutralise(text(c)) for c in cells]])
+    except ImportFileError:  # the rows written so far are the report
+        pass
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -4,8 +4,15 @@ the user's language, with nothing changed) and the one limit every reader applie
 of a row (`ROW_MAX_CHARS`). Shared by the CSV reader (`files.py`) and the XLSX modules.
 """
 
+import contextlib
+import contextvars
+import hashlib
+import io
+import os
+import time
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 
@@ -50,3 +57,76 @@ def _row_too_long(number):
         _("Row %(row)s is longer than %(max)s characters; the file is refused.")
         % {"row": f"{number:,}", "max": f"{ROW_MAX_CHARS:,}"}
     )
+
+
+class Source:
+    """An uploaded file's bytes, in memory (`bytes`) or on disk (a path): its size, its first
+    bytes, a checksum, and a fresh binary stream whenever one is opened. A file on disk is read
+    as a stream by every reader (the CSV reader, the workbook's checks, the feed of the XLSX
+    reader's child, the error file), so a city's 100 MB extract is never held in memory."""
+
+    def __init__(self, data=None, path=None):
+        self.data, self.path = data, path
+        self.checked = None  # a workbook's `SheetScan`, once its checks passed
+        self.size = len(data) if data is not None else os.path.getsize(path)
+
+    @classmethod
+    def of(cls, value):
+        if isinstance(value, cls):
+            return value
+        if isinstance(value, (bytes, bytearray, memoryview)):
+            return cls(data=bytes(value))
+        return cls(path=os.fspath(value))
+
+    def open(self):
+        return io.BytesIO(self.data) if self.data is not None else open(self.path, "rb")  # noqa: SIM115
+
+    def head(self, size):
+        if self.data is not None:
+            return self.data[:size]
+        with self.open() as fh:
+            return fh.read(size)
+
+    def chunks(self, size=1024 * 1024):
+        with self.open() as fh:
+            while chunk := fh.read(size):
+                yield chunk
+
+    def sha256(self):
+        digest = hashlib.sha256()
+        for chunk in self.chunks():
+            digest.update(chunk)
+        return digest.hexdigest()
+
+
+# --- One time budget for all the reading a request (or a task) does ----------------------
+# The workbook's checks, its reader and a second read for the error file all spend from one
+# deadline: a request must answer well before the web server's timeout, however many times
+# the file is read. Outside any budget (the commands, tests), KKMP_IMPORT_READER_SECONDS.
+
+_deadline = contextvars.ContextVar("import_deadline", default=None)
+
+
+@contextlib.contextmanager
+def time_budget(seconds):
+    """Everything read inside shares `seconds` (an inner budget never extends an outer one)."""
+    outer = _deadline.get()
+    deadline = time.monotonic() + seconds
+    token = _deadline.set(min(deadline, outer) if outer is not None else deadline)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def seconds_left():
+    deadline = _deadline.get()
+    if deadline is None:
+        return float(settings.KKMP_IMPORT_READER_SECONDS)
+    return deadline - time.monotonic()
+
+
+def budget_seconds():
+    """The seconds of the budget in force, for messages ("within N seconds")."""
+    deadline = _deadline.get()
+    return settings.KKMP_IMPORT_READER_SECONDS if deadline is None else max(1, round(seconds_left()))

@@ -8,6 +8,8 @@ A kind whose rows are written one by one (payments: each row goes through the le
 its undo (each entry reversed by `reverse_entry`); every other undo runs in the request.
 """
 
+import zipfile
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -16,17 +18,20 @@ from django_tasks import task
 
 from . import pipeline, services
 from .models import ImportBatch
+from .table import time_budget
 
 
 @task()
 def validate_import(batch_id):
-    services.validate_batch(ImportBatch.objects.get(pk=batch_id))
+    with time_budget(settings.KKMP_IMPORT_WORKER_SECONDS):
+        services.validate_batch(ImportBatch.objects.get(pk=batch_id))
 
 
 @task()
 def commit_import(batch_id, user_id):
     batch = ImportBatch.objects.get(pk=batch_id)
-    services.commit_batch(batch, get_user_model().objects.get(pk=user_id))
+    with time_budget(settings.KKMP_IMPORT_WORKER_SECONDS):
+        services.commit_batch(batch, get_user_model().objects.get(pk=user_id))
 
 
 @task()
@@ -40,8 +45,38 @@ def write_cost(batch):
     return getattr(importer, "write_cost", 1)
 
 
+# A workbook's sheets unpack to ~8 times the file in a real export; a sheet that unpacks to more
+# than this many times the background threshold goes to the worker whatever the file's size
+# (a small file padded with empty cells costs the checks as much as a large one).
+UNPACKED_PER_BYTE = 8
+
+
+def unpacked_size(batch):
+    """What a workbook's parts declare they unpack to (its zip directory, read without
+    unpacking anything), or the file size for a CSV or anything that is not a zip."""
+    try:
+        with batch.file.open("rb") as fh:
+            if fh.read(4) != b"PK\x03\x04":
+                return batch.file_size
+            fh.seek(0)
+            with zipfile.ZipFile(fh) as archive:
+                return sum(info.file_size for info in archive.infolist())
+    except (OSError, zipfile.BadZipFile, ValueError, EOFError):
+        return batch.file_size
+
+
 def runs_in_background(batch):
-    return batch.file_size * write_cost(batch) > settings.KKMP_IMPORT_BACKGROUND_BYTES
+    threshold = settings.KKMP_IMPORT_BACKGROUND_BYTES
+    if batch.file_size * write_cost(batch) > threshold:
+        return True
+    return unpacked_size(batch) * write_cost(batch) > threshold * UNPACKED_PER_BYTE
+
+
+def _in_request(work, *args):
+    """Work done inside the request: within one time budget for all its reading, well under
+    the web server's timeout."""
+    with time_budget(settings.KKMP_IMPORT_REQUEST_SECONDS):
+        return work(*args)
 
 
 def start_validation(batch):
@@ -49,7 +84,7 @@ def start_validation(batch):
     if runs_in_background(batch):
         transaction.on_commit(lambda: validate_import.enqueue(batch.pk))
     else:
-        services.validate_batch(batch)
+        _in_request(services.validate_batch, batch)
 
 
 def start_commit(batch, user):
@@ -65,7 +100,7 @@ def start_commit(batch, user):
     if runs_in_background(batch):
         transaction.on_commit(lambda: commit_import.enqueue(batch.pk, user.pk))
     else:
-        services.commit_batch(batch, user)
+        _in_request(services.commit_batch, batch, user)
     return True
 
 

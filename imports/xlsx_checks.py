@@ -19,7 +19,7 @@ from xml.parsers import expat
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from .table import ImportFileError
+from .table import ImportFileError, Source, budget_seconds, seconds_left
 from .xlsx_scan import EXCEL_COLUMNS, EXCEL_ROWS, XLSX_DAMAGED, _expat, _feed, _refuse_dtd, _scan_sheet
 
 log = logging.getLogger(__name__)
@@ -54,18 +54,18 @@ def _limits_message():
         "The workbook could not be read within the server's limits (%(memory)s MB of memory, "
         "%(seconds)s seconds). Save it again as .xlsx with only the data sheet, or as CSV, or "
         "split it into smaller files."
-    ) % {"memory": settings.KKMP_IMPORT_READER_MEMORY_MB, "seconds": settings.KKMP_IMPORT_READER_SECONDS}
+    ) % {"memory": settings.KKMP_IMPORT_READER_MEMORY_MB, "seconds": budget_seconds()}
 
 
 class _Budget:
     """What reading one workbook may still spend: unpacked bytes and seconds."""
 
-    def __init__(self, data):
+    def __init__(self, size):
         # as for the sizes the zip declares (check_xlsx): the limit, and 100 times the file's
         # own size when that is more than 20 MB
         limit = settings.KKMP_IMPORT_MAX_UNCOMPRESSED_MB * 1024 * 1024
-        self.bytes_left = min(limit, max(20 * 1024 * 1024, 100 * len(data)))
-        self.deadline = time.monotonic() + settings.KKMP_IMPORT_READER_SECONDS
+        self.bytes_left = min(limit, max(20 * 1024 * 1024, 100 * size))
+        self.deadline = time.monotonic() + seconds_left()  # the request's one budget
 
     def spend(self, size):
         self.bytes_left -= size
@@ -195,7 +195,7 @@ def _scan_shared_strings(chunks):
     return totals["strings"], totals["bytes"]
 
 
-def check_xlsx(data, max_rows=None):
+def check_xlsx(source, max_rows=None):
     """Refuse a workbook before any reader parses it when it could hurt the server: a zip bomb
     (declared or real sizes), damaged or lying zip entries, member names that leave the archive
     or that a reader could resolve otherwise, XML with a DTD anywhere, a first sheet whose true
@@ -205,7 +205,7 @@ def check_xlsx(data, max_rows=None):
     per-person export may have more, `BaseImport.max_file_rows`). Returns the `SheetScan` of
     the first sheet."""
     try:
-        return _check_xlsx(data, max_rows)
+        return _check_xlsx(Source.of(source), max_rows)
     except ImportFileError:
         raise
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError,
@@ -214,8 +214,12 @@ def check_xlsx(data, max_rows=None):
         raise ImportFileError(XLSX_DAMAGED) from None
 
 
-def _check_xlsx(data, max_rows):
-    archive = zipfile.ZipFile(io.BytesIO(data))
+def _check_xlsx(source, max_rows):
+    with source.open() as fh:
+        return _check_archive(zipfile.ZipFile(fh), source.size, max_rows)
+
+
+def _check_archive(archive, size, max_rows):
     members = archive.infolist()
     if len(members) > 10_000:
         raise ImportFileError(_("The workbook has too many parts (%(n)d).") % {"n": len(members)})
@@ -230,11 +234,16 @@ def _check_xlsx(data, max_rows):
         parts[name.lower()] = member
     expanded = sum(m.file_size for m in members)
     limit = settings.KKMP_IMPORT_MAX_UNCOMPRESSED_MB * 1024 * 1024
-    if expanded > limit or (expanded > 20 * 1024 * 1024 and expanded > 100 * max(len(data), 1)):
+    if expanded > 20 * 1024 * 1024 and expanded > 100 * max(size, 1):
         raise ImportFileError(_bomb_message(expanded))
-    budget = _Budget(data)
+    if expanded > limit:  # a real workbook, only too large to read here (a city's residents)
+        raise ImportFileError(_(
+            "The workbook unpacks to %(size)d MB, more than the %(limit)d MB read here. Save it as CSV (a "
+            "city's residents import as one CSV file), or split it into smaller files (for example one per "
+            "kecamatan).") % {"size": expanded // (1024 * 1024), "limit": settings.KKMP_IMPORT_MAX_UNCOMPRESSED_MB})
+    budget = _Budget(size)
     sheet = _first_sheet(archive, parts, budget)
-    memory_left = settings.KKMP_IMPORT_READER_MEMORY_MB * 1024 * 1024 - READER_BASE_BYTES - 2 * len(data)
+    memory_left = settings.KKMP_IMPORT_READER_MEMORY_MB * 1024 * 1024 - READER_BASE_BYTES - 2 * size
     strings = parts.get("xl/sharedstrings.xml")
     if strings is not None:
         count, size = _scan_shared_strings(_part_chunks(archive, strings, budget))

@@ -25,7 +25,7 @@ from pathlib import Path
 from django.conf import settings
 from django.utils.translation import gettext as _
 
-from .table import ROW_MAX_CHARS, ImportFileError, Table, _row_too_long
+from .table import ROW_MAX_CHARS, ImportFileError, Source, Table, _row_too_long, seconds_left
 from .xlsx_checks import _for_log, _limits_message, check_xlsx
 from .xlsx_scan import XLSX_DAMAGED
 
@@ -54,7 +54,7 @@ class _Reader:
     """python-calamine in a child process (`imports/xlsx_reader.py`) with its memory and CPU
     capped; messages come back over a pipe. Killed when this object goes away."""
 
-    def __init__(self, data, seconds):
+    def __init__(self, source, seconds):
         self.wait_left = seconds
         self.stderr = tempfile.TemporaryFile()  # noqa: SIM115  (closed with the reader)
         self.proc = subprocess.Popen(
@@ -65,12 +65,13 @@ class _Reader:
         )
         self.poll = select.poll()
         self.poll.register(self.proc.stdout.fileno(), select.POLLIN)
-        self.feeder = threading.Thread(target=self._feed, args=(data,), daemon=True)
+        self.feeder = threading.Thread(target=self._feed, args=(Source.of(source),), daemon=True)
         self.feeder.start()
 
-    def _feed(self, data):
+    def _feed(self, source):
         try:
-            self.proc.stdin.write(data)
+            for chunk in source.chunks():
+                self.proc.stdin.write(chunk)
         except OSError:  # the reader ended early: its exit says why
             pass
         finally:
@@ -216,14 +217,17 @@ class _Sheets:
             yield message[1]
 
 
-def _xlsx_table(data, max_rows=None):
-    # One time budget, KKMP_IMPORT_READER_SECONDS, for the scan and the reader together.
-    started = time.monotonic()
-    scan = check_xlsx(data, max_rows)
-    left = settings.KKMP_IMPORT_READER_SECONDS - (time.monotonic() - started)
+def _xlsx_table(source, max_rows=None):
+    # One time budget for the scan and the reader together: the request's or task's
+    # (`table.time_budget`), else KKMP_IMPORT_READER_SECONDS.
+    # The checks run once per file: a second read of the same `Source` (the error file after
+    # the check) reuses their result instead of scanning the sheet again.
+    scan = source.checked if getattr(source, "checked", None) is not None else check_xlsx(source, max_rows)
+    source.checked = scan
+    left = seconds_left()
     if left <= 0:
         raise ImportFileError(_limits_message())
-    reader = _Reader(data, left)
+    reader = _Reader(source, left)
     try:
         table = _Sheets(reader, scan).next_table()
     except BaseException:

@@ -199,8 +199,10 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 # Exports neutralise formulas with our own helper (kkmp.downloads.neutralise).
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
-# Largest spreadsheet accepted by the import screens and commands, in megabytes.
-KKMP_IMPORT_MAX_UPLOAD_MB = env.int("KKMP_IMPORT_MAX_UPLOAD_MB", default=50)
+# Largest spreadsheet accepted by the import screens and commands, in megabytes: a city's
+# per-person extract (Balikpapan: ~700,000 residents) is ~100 MB as CSV. Files are read as
+# streams from disk, never held whole in memory.
+KKMP_IMPORT_MAX_UPLOAD_MB = env.int("KKMP_IMPORT_MAX_UPLOAD_MB", default=200)
 # An XLSX may not unpack to more than this (zip bombs), nor hold more data rows than this.
 KKMP_IMPORT_MAX_UNCOMPRESSED_MB = env.int("KKMP_IMPORT_MAX_UNCOMPRESSED_MB", default=500)
 # 300,000 rows (a city's households: Balikpapan has ~200,000) keep an import's worker under
@@ -210,6 +212,10 @@ KKMP_IMPORT_MAX_ROWS = env.int("KKMP_IMPORT_MAX_ROWS", default=300_000)
 # most; a workbook that needs more is refused with a plain message (imports/files.py).
 KKMP_IMPORT_READER_MEMORY_MB = env.int("KKMP_IMPORT_READER_MEMORY_MB", default=1024)
 KKMP_IMPORT_READER_SECONDS = env.int("KKMP_IMPORT_READER_SECONDS", default=25)
+# One time budget for everything a request reads of an import file (the checks, the reader, the
+# error file), well under gunicorn's 30 s timeout; the task worker's and the commands' budget.
+KKMP_IMPORT_REQUEST_SECONDS = env.int("KKMP_IMPORT_REQUEST_SECONDS", default=20)
+KKMP_IMPORT_WORKER_SECONDS = env.int("KKMP_IMPORT_WORKER_SECONDS", default=1800)
 # A sheet may not use more columns than this (a real household list has 7 to 40).
 KKMP_IMPORT_MAX_COLUMNS = env.int("KKMP_IMPORT_MAX_COLUMNS", default=200)
 # Uploads larger than this (bytes) are checked and written by the task worker, not the request.

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.files.base import ContentFile
+from django.core.files.base import File
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from imports import pipeline, services
 from imports.base import no_progress
 from imports.models import ImportBatch
-from imports.table import ImportFileError
+from imports.table import ImportFileError, Source, time_budget
 from kelurahan.models import Kelurahan
 
 
@@ -36,12 +36,19 @@ class ImportCommand(BaseCommand):
         translation.activate(settings.LANGUAGE_CODE)
         path = Path(options["file"])
         try:
-            data = path.read_bytes()
+            data = Source(path=path)  # read as a stream, never held whole in memory
+            sha256 = data.sha256()
         except OSError as exc:
             raise CommandError(_("Cannot read %(path)s: %(error)s") % {"path": path, "error": exc.strerror}) from None
         kelurahan = self._kelurahan(options["kelurahan"])
-        batch = ImportBatch(kind=self.kind, file_name=path.name, file_size=len(data), sha256=pipeline.checksum(data), kelurahan_kode=kelurahan.kode if kelurahan else "")
+        batch = ImportBatch(kind=self.kind, file_name=path.name, file_size=data.size, sha256=sha256, kelurahan_kode=kelurahan.kode if kelurahan else "")
         progress = self._progress_bar()
+        # The task worker's time budget: a command may read a city's file.
+        with time_budget(settings.KKMP_IMPORT_WORKER_SECONDS):
+            parsed, importer, plan = self._run(options, batch, data, progress)
+        self._report(options, batch, importer, parsed, plan)
+
+    def _run(self, options, batch, data, progress):
         try:
             importer = plan = None
             if options["dry_run"]:
@@ -52,7 +59,8 @@ class ImportCommand(BaseCommand):
                 # The same path as a confirmed upload: status "saving" while it runs, and a
                 # failure (even a lost database connection) marks the batch failed.
                 batch.created_by = self._user(options["username"])
-                batch.file.save(path.name, ContentFile(data), save=False)
+                with data.open() as fh:
+                    batch.file.save(batch.file_name, File(fh), save=False)
                 batch.status = ImportBatch.Status.COMMITTING
                 batch.save()
                 parsed = services.commit_batch(batch, batch.created_by, progress)
@@ -63,6 +71,9 @@ class ImportCommand(BaseCommand):
         finally:
             if sys.stderr.isatty():
                 self.stderr.write("")
+        return parsed, importer, plan
+
+    def _report(self, options, batch, importer, parsed, plan):
         self.stdout.write(
             _("new: %(new)d, updated: %(updated)d, unchanged: %(unchanged)d, invalid: %(invalid)d")
             % {"new": batch.rows_new, "updated": batch.rows_updated, "unchanged": batch.rows_unchanged, "invalid": batch.rows_invalid}
