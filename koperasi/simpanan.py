@@ -275,7 +275,7 @@ def correct_entry(*, entry, reason, by=None, today=None, form_key=None) -> Entry
     member = _lock(entry.member)
     entry = Entry.objects.get(pk=entry.pk)
     _check_repeat(form_key, member=member, type=Entry.Type.CORRECTION, kind=entry.kind, reverses=entry)
-    acceptance = acceptance_resting_on(entry, member) if (reason or "").strip() else None
+    acceptance = acceptance_resting_on(entry, member)
     if acceptance is not None:
         _check_may_become_applicant(member, today)
     correction = reverse_entry(entry=entry, reason=reason, by=by, today=today, form_key=form_key)
