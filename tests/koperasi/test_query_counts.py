@@ -30,8 +30,8 @@ def url(name, *args):
 @pytest.fixture
 def paying(officer, kelurahan_a, kelurahan_b):
     """An active member of kelurahan A with two entries (pokok, wajib) and an applicant who
-    paid part of the simpanan pokok; ten more entries of each by other users, and ten more
-    members in A and B, at the larger size."""
+    paid part of the simpanan pokok (and a member in B); ten more entries of each by other
+    users, and ten more members in A, at the larger size."""
     active, _other, applicant = add_members(kelurahan_a, 3, by=officer)
     simpanan.record_payment(member=applicant, kind="pokok", amount=1_000, paid_on=PAID, by=officer)
     add_members(kelurahan_b, 1)
@@ -42,7 +42,6 @@ def paying(officer, kelurahan_a, kelurahan_b):
             simpanan.record_payment(member=active, kind="sukarela", amount=5_000 + i, paid_on=PAID, by=clerk)
             simpanan.record_payment(member=applicant, kind="pokok", amount=1_000, paid_on=PAID, by=clerk)
         add_members(kelurahan_a, 10, by=officer)
-        add_members(kelurahan_b, 10)
     return active, applicant, grow
 
 
@@ -100,8 +99,9 @@ TERM = date(2025, 2, 1)
 
 @pytest.fixture
 def board(officer, kelurahan_a, kelurahan_b):
-    """A ketua and a pengawas of kelurahan A's cooperative (with the rules saved); ten more
-    pengurus and pengawas, some of past terms, and ten more members in A and B at the larger size."""
+    """A ketua and a pengawas of kelurahan A's cooperative (with its legal name saved), and a
+    member in B; at the larger size ten more pengurus and pengawas of A, some of past terms,
+    and five more members."""
     profile.update_cooperative(kelurahan=kelurahan_a, values={"legal_name": "Koperasi Kelurahan Merah Putih Sepinggan"})
     ketua, pengawas = add_members(kelurahan_a, 2, by=officer)
     profile.appoint(kelurahan=kelurahan_a, member=ketua, role=Officer.Role.KETUA, term_start=TERM)
@@ -115,7 +115,6 @@ def board(officer, kelurahan_a, kelurahan_b):
             role = Officer.Role.PENGAWAS if i % 2 else Officer.Role.PENGURUS
             profile.appoint(kelurahan=kelurahan_a, member=member, role=role, term_start=TERM,
                             term_end=date(2025, 6, 1) if i % 3 == 0 else None)
-        add_members(kelurahan_b, 10)
     return grow
 
 
@@ -164,11 +163,11 @@ def test_the_simkopdes_export(request, role, expected, kelurahan_a, board):
 
 @pytest.fixture
 def owing(officer, kelurahan_a, kelurahan_b):
-    """Two active members of A in arrears today (three months paid in 2025) and an applicant;
-    ten more (about seven in arrears) in A and ten in B at the larger size."""
+    """Two active members of A in arrears today (three months paid in 2025) and an applicant,
+    and a member in B; ten more in A (seven in arrears) at the larger size."""
     add_members(kelurahan_a, 3, by=officer)
     add_members(kelurahan_b, 1)
-    return lambda: (add_members(kelurahan_a, 10, by=officer), add_members(kelurahan_b, 10))
+    return lambda: add_members(kelurahan_a, 10, by=officer)
 
 
 # Officer 5: the kelurahan, 6: the cooperative (its rules), 7: the members in arrears with
@@ -212,9 +211,9 @@ def _meeting_with(kelurahan, members, *, held_on=HELD, decisions=1, kind=Meeting
 
 @pytest.fixture
 def meetings(officer, kelurahan_a, kelurahan_b):
-    """A RAT of kelurahan A attended by its two active members, with one decision; at the
-    larger size ten more members attend it, four more decisions are taken, and four more
-    meetings are held (one planned ahead), and B holds one."""
+    """A RAT of kelurahan A attended by its two active members, with one decision (and a member
+    in B); at the larger size ten more members attend it, four more decisions are taken, and
+    four more meetings are recorded (one planned ahead)."""
     present = add_members(kelurahan_a, 3, by=officer)
     meeting = _meeting_with(kelurahan_a, present)
     add_members(kelurahan_b, 1)
@@ -229,7 +228,6 @@ def meetings(officer, kelurahan_a, kelurahan_b):
         for month in (1, 2, 3):
             _meeting_with(kelurahan_a, more[:month * 3], held_on=date(2025, 6 + month, 1), kind=Meeting.Kind.LUAR_BIASA)
         _meeting_with(kelurahan_a, [], held_on=date(2099, 1, 1), decisions=0)
-        _meeting_with(kelurahan_b, add_members(kelurahan_b, 3))
     return meeting, grow
 
 
