@@ -173,6 +173,10 @@ def files():
         if not path.exists():
             path.write_bytes(data)
         out.append((name, path))
+    path = WORK / "padded-98mb-empty-cells.xlsx"  # issue 24, point 3
+    if not path.exists():
+        path.write_bytes(padded())
+    out.append((path.name, path))
     path = WORK / "dense-1048575-rows.xlsx"
     if not path.exists():
         dense(path)
@@ -205,6 +209,21 @@ def files():
         xlsx_from_csv(million, big)
     out.append((big.name, big))
     return out
+
+
+def padded(empty_mb=98):
+    """Issue 24, point 3: a header, one invalid row, then `empty_mb` MB of empty `<c/>` cells
+    inside sheetData, padded with a stored part so the unpack ratio stays under 100: under
+    1 MB of file that costs the workbook's checks as much as a 100 MB sheet."""
+    rows = header_row() + '<row r="2">' + cell("A2", "x") + cell("B2", "123") + "<c/>" * (empty_mb * 1024 * 1024 // 4) + "</row>"
+    data = workbook(rows)
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        unpacked = sum(i.file_size for i in z.infolist())
+    pad = max(0, unpacked // 99 - len(data))
+    out = io.BytesIO(data)
+    with zipfile.ZipFile(out, "a") as z:
+        z.writestr("xl/media/padding.bin", os.urandom(pad), compress_type=zipfile.ZIP_STORED)
+    return out.getvalue()
 
 
 def jpeg_scan_bytes(data):

@@ -314,8 +314,10 @@ def _scan_sheet(chunks, max_height, max_width, memory_left):
                 return
             state = 1
             col_index += 1
-            if not in_row and parser.CurrentByteIndex - cell_start > ROW_MAX_XML:
-                raise _row_too_long(cell_row + 1)
+            if parser.CurrentByteIndex - (row_start if in_row else cell_start) > ROW_MAX_XML:
+                # at the cell past the limit, not at the end of the row: a row of 100 MB of
+                # empty cells is refused after its first 8 MB (issue 24, point 3)
+                raise _row_too_long((row_index if in_row else cell_row) + 1)
             if not valued:
                 return
             values += 1
