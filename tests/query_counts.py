@@ -2,8 +2,8 @@
 
 A page is read once with a small data set, `grow()` adds more of every row the page lists
 (members, payments, meetings, kelurahan...), and the page is read again: both reads must run
-exactly `expected` queries. A page that queries once per row (an N+1) passes the first read
-and fails the second; the failure lists both reads' queries side by side.
+exactly `expected` queries. A page that queries once per row (an N+1) cannot: the failure
+lists both reads' queries, numbered, to compare with the comment that names each one.
 
     small, large = pin_queries(officer_client, url, 12, grow=lambda: add_members(kelurahan_a, 10))
 """
@@ -65,7 +65,8 @@ def pin_queries(client, url, expected, *, grow, data=None):
 # --- Data the pages list --------------------------------------------------------------------
 
 JOINED = date(2025, 1, 15)
-_serials = itertools.count(1001)  # NIK and KK serials unique across a test, whatever calls first
+# NIK and KK serials (four digits), unique within a test whatever creates members first.
+_serials = itertools.cycle(range(1001, 10_000))
 
 
 def add_members(kelurahan, count, *, by=None, joined_on=JOINED, rt_count=3):
