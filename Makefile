@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test migrations-check messages bench audit audit-tools clean
+.PHONY: install run test lint migrations-check messages bench audit audit-tools clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ run: install
 
 test: install
 	$(PY) -m pytest
+
+# The apps' layers (pyproject.toml: each app imports only the apps below it) and the lint rules.
+lint: install
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/ruff check .
 
 migrations-check: install
 	$(PY) manage.py makemigrations --check --dry-run

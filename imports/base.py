@@ -17,7 +17,15 @@ from django.utils.translation import gettext as _
 
 from kelurahan.models import Kelurahan
 
-from .copying import CHUNK, _copy, _foreign_keys_checked_once, _key_parts, _lock_referenced_rows, _plain_plans, id_ranges
+from .copying import (
+    CHUNK,
+    _copy,
+    _foreign_keys_checked_once,
+    _key_parts,
+    _lock_referenced_rows,
+    _plain_plans,
+    id_ranges,
+)
 from .files import data_rows, normalise_header
 from .models import ImportRowChange
 from .table import ImportFileError

@@ -7,7 +7,6 @@ them) and the first sheet's scan (`xlsx_scan.py`) within the memory left to the 
 """
 
 import copy
-import io
 import logging
 import re
 import struct

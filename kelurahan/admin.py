@@ -11,7 +11,7 @@ from django.contrib.auth.models import Group, User
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from kkmp.admin_site import AuditedExportMixin, ImportLinkAdmin
+from audit.admin_exports import AuditedExportMixin, ImportLinkAdmin
 
 from .grants import (
     editable_groups,

@@ -11,6 +11,10 @@ from django.db.models import Q
 
 from .models import Kelurahan
 
+# The names of the shared role groups (`setup_roles`), whose powers are the product's and which
+# only superusers change: filled by the app that defines the roles (`members.apps.ready`).
+SHARED_ROLE_GROUPS = set()
+
 
 def grantable_permissions(editor):
     if editor.is_superuser:
@@ -39,10 +43,8 @@ def editable_groups(editor):
     member's powers, so "grant only what you hold" must hold for each of them."""
     if editor.is_superuser:
         return Group.objects.all()
-    from members.services import ROLE_PERMISSIONS
-
     return (
-        Group.objects.exclude(name__in=list(ROLE_PERMISSIONS))
+        Group.objects.exclude(name__in=sorted(SHARED_ROLE_GROUPS))
         .exclude(permissions__in=Permission.objects.exclude(pk__in=grantable_permissions(editor)))
         .exclude(user__in=get_user_model().objects.exclude(pk__in=manageable_users(editor)))
     )

@@ -1,5 +1,5 @@
-"""Template context for every page: links to the current page in the other languages, and what
-the signed-in user may do (the menu)."""
+"""Template context for every page: links to the current page in the other languages. (What the
+menu offers a user comes from the apps that decide it: `imports.context_processors`.)"""
 
 from django.conf import settings
 from django.urls import translate_url
@@ -21,10 +21,3 @@ def language_links(request):
             if code != current
         ]
     }
-
-
-def powers(request):
-    """What the menu offers: `may_import` (imports/access.py)."""
-    from imports.access import may_import
-
-    return {"may_import": may_import(getattr(request, "user", None))}

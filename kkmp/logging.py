@@ -14,7 +14,7 @@ serial 4: every way of grouping it falls on these), no group is a date (`2025-09
 import logging
 import re
 
-from members.identity import mask
+from kkmp.masking import mask
 
 SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
 # Digits in groups joined by one dot, dash or space: candidates for a written number.

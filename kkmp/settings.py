@@ -89,7 +89,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "django.template.context_processors.i18n",
                 "kkmp.context_processors.language_links",
-                "kkmp.context_processors.powers",
+                "imports.context_processors.powers",
             ],
         },
     },

@@ -26,7 +26,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from kkmp.downloads import neutralise
-from members.identity import mask
+from kkmp.masking import mask
 from members.models import Member
 
 from .models import Cooperative, month_index, month_of

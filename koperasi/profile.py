@@ -192,7 +192,9 @@ def end_term(*, officer, term_end, today=None):
         try:
             _check_free(officer)
         except ValidationError as exc:
-            raise ValidationError({"term_end": [message for messages in exc.message_dict.values() for message in messages]})
+            raise ValidationError(
+                {"term_end": [message for messages in exc.message_dict.values() for message in messages]}
+            ) from None
     officer.term_end = term_end
     officer.save(update_fields=["term_end"])
     return officer

@@ -3,7 +3,8 @@ audited exports; a member saved here refreshes the dashboard like any other chan
 
 from django.contrib import admin
 
-from kkmp.admin_site import AdminsOnlyMixin, AuditedExportMixin, ImportLinkAdmin
+from audit.admin_exports import AuditedExportMixin, ImportLinkAdmin
+from kkmp.admin_site import AdminsOnlyMixin
 
 from .models import Household, Member, MemberStatusChange
 from .resources import HouseholdResource, MemberResource

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from kelurahan.models import Kelurahan
 
 from .identity import check_nik, check_no_kk
+from .list_filters import STATUS_FILTERS
 from .models import ELSEWHERE_MESSAGE, Household, Member
 from .services import HOUSEHOLD_ELSEWHERE_MESSAGE, may_link_elsewhere
 from .values import normalise_phone, normalise_rt_rw
@@ -355,16 +356,15 @@ class MemberFilterForm(forms.Form):
     def __init__(self, *args, kelurahan_queryset, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["status"].choices = [("", _("All statuses")), *Member.Status.choices,
-                                         (self.IN_ARREARS, _("in arrears (menunggak)"))]
+                                         *((value, label) for value, (label, _narrow) in STATUS_FILTERS.items())]
         self.fields["kelurahan"].queryset = kelurahan_queryset
 
-    # A status-like filter of the simpanan ledger (`koperasi.queries.in_arrears`): active
-    # members with the cooperative's number of months of simpanan wajib unpaid.
-    IN_ARREARS = "menunggak"
-
-    @property
-    def in_arrears_only(self):
-        return self.is_valid() and self.cleaned_data.get("status") == self.IN_ARREARS
+    def narrow(self, members):
+        """`members` narrowed by a status-like filter another app provides (`list_filters`:
+        the simpanan ledger's "in arrears"), or as they are."""
+        if self.is_valid() and self.cleaned_data.get("status") in STATUS_FILTERS:
+            return STATUS_FILTERS[self.cleaned_data["status"]][1](members)
+        return members
 
     def clean_rt(self):
         return self._rt_rw("rt")
@@ -383,7 +383,7 @@ class MemberFilterForm(forms.Form):
         self.is_valid()
         data = self.cleaned_data  # the valid fields only
         return {
-            "status": "" if data.get("status") == self.IN_ARREARS else data.get("status") or "",
+            "status": "" if data.get("status") in STATUS_FILTERS else data.get("status") or "",
             "kelurahan": data.get("kelurahan"),
             "rt": data.get("rt") or "",
             "rw": data.get("rw") or "",

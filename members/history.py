@@ -10,8 +10,8 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
 from kelurahan.models import Kelurahan
+from kkmp.masking import mask
 
-from .identity import mask
 from .models import Household
 
 NUMBER_FIELDS = {"nik", "head_nik", "no_kk"}

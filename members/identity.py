@@ -17,6 +17,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kkmp.masking import mask  # noqa: F401  (re-exported: members.identity.mask)
+
 from .values import ascii_digits, is_ascii_number
 
 # Province codes in use (Kemendagri, 2025), including those created since 2012: 65 Kalimantan
@@ -256,13 +258,3 @@ def validate_no_kk(value):
     check = check_no_kk(value)
     if check.errors:
         raise ValidationError(check.errors, code="invalid_no_kk")
-
-
-def mask(number):
-    """`6471051010900003` → `6471••••••••0003`: enough to tell numbers apart, not to use one."""
-    if not number:
-        return ""
-    number = str(number)
-    if len(number) <= 8:
-        return "•" * len(number)
-    return number[:4] + "•" * (len(number) - 8) + number[-4:]

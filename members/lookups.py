@@ -19,8 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent, record
-
-from .identity import mask
+from kkmp.masking import mask
 
 
 def searches_left(user, now=None):

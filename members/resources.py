@@ -12,8 +12,8 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
 from kkmp.downloads import ExportResource, neutralise
+from kkmp.masking import mask
 
-from .identity import mask
 from .models import Household, Member
 
 

@@ -5,7 +5,6 @@ search typed as a number. Used by the models, the forms and the member import.""
 import re
 import unicodedata
 
-
 # What stands for "none" in an RT/RW cell: SIAK prints `-` for 0/NULL, OpenSID `-` for an
 # empty one, spreadsheets `0`, `000` or nothing. Balikpapan has no RW at all (DOMAIN.md).
 _NO_RT_RW = frozenset({"", "-", "--", "\u2013", "\u2014", "0", "00", "000", "0000"})

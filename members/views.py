@@ -17,12 +17,11 @@ from django.utils.translation import gettext as _
 from audit.models import AuditEvent, record
 from kelurahan.models import Kelurahan
 from kkmp.downloads import spreadsheet
-from koperasi.queries import in_arrears
+from kkmp.masking import mask
 
 from . import lookups, services
 from .forms import AcceptForm, LeaveForm, MemberFilterForm, MemberForm
 from .history import member_history
-from .identity import mask
 from .models import Member
 from .resources import qr_svg, register_xlsx
 from .values import number_query
@@ -133,8 +132,7 @@ def member_list(request):
     query = form.cleaned_data.get("q", "").strip()
     show_full = can_see_full_numbers(request.user)
     members = scope.for_list().filtered(**form.filters())
-    if form.in_arrears_only:
-        members = in_arrears(members)
+    members = form.narrow(members)  # e.g. the simpanan ledger's "in arrears" (members/list_filters.py)
     members = members.sorted_by(form.cleaned_data.get("sort"))
     digits = number_query(query)
     if digits and not show_full and len(digits) == 16:

@@ -2,7 +2,7 @@
 
 from django import template
 
-from members.identity import mask
+from kkmp.masking import mask
 
 register = template.Library()
 

@@ -109,7 +109,7 @@ def test_the_dashboard_query_count_does_not_grow_with_kelurahan(officer_client, 
     # the cooperatives' quorum rules (the simpanan come with the counters in 5)
     with django_assert_num_queries(10):
         officer_client.get(reverse("dashboard:dashboard"))
-    for i in range(5):
+    for _i in range(5):
         kel = KelurahanFactory(kecamatan=city[0].kecamatan)
         HouseholdCountFactory(kelurahan=kel)
         MemberFactory(kelurahan=kel, joined_on=TODAY - timedelta(days=2))

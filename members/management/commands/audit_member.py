@@ -5,7 +5,8 @@ from datetime import date
 from django.core.management.base import BaseCommand, CommandError
 
 from audit.models import AuditEvent
-from members.identity import mask, normalise_number
+from kkmp.masking import mask
+from members.identity import normalise_number
 from members.models import Member
 
 
