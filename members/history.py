@@ -1,6 +1,6 @@
 """The change history of a member and their household, as the member's page shows it: who
 changed what, when, before → after. Recorded by django-simple-history (`SavedHistory` in
-models.py); NIK and KK numbers are masked for readers who see masked numbers."""
+models/household.py); NIK and KK numbers are masked for readers who see masked numbers."""
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
