@@ -22,6 +22,12 @@ class SavedHistory(HistoricalRecords):
     created it (the batch records that), so the per-object delete signal is not connected and
     a bulk delete keeps Django's fast path."""
 
+    def contribute_to_class(self, cls, name):
+        super().contribute_to_class(cls, name)
+        # The history models live in `members.models` (as when every model was in one file),
+        # whichever module of the package defines the model: `members.models.HistoricalMember`.
+        self.module = f"{cls._meta.app_label}.models"
+
     def finalize(self, sender, **kwargs):
         super().finalize(sender, **kwargs)
         if sender is self.cls:
