@@ -9,10 +9,9 @@ typed (`members.application_forms`), storing does the same work whatever the NIK
 The status page says only received, accepted or not accepted, for a random code."""
 
 import secrets
-
-import segno
 from urllib.parse import quote
 
+import segno
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
