@@ -21,7 +21,14 @@ from django.utils import timezone
 from dashboard.models import Campaign, Report
 from koperasi import rapat
 from members.models import Household
-from tests.factories import ApplicationFactory, HouseholdCountFactory, KabupatenKotaFactory, KecamatanFactory, KelurahanFactory, UserFactory
+from tests.factories import (
+    ApplicationFactory,
+    HouseholdCountFactory,
+    KabupatenKotaFactory,
+    KecamatanFactory,
+    KelurahanFactory,
+    UserFactory,
+)
 from tests.query_counts import add_members, client_as, pin_queries
 
 pytestmark = pytest.mark.django_db
