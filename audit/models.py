@@ -41,6 +41,10 @@ class AuditEvent(models.Model):
         MEMBER_ELSEWHERE = "member_elsewhere", _("registration matched another KKMP's member")
         COOPERATIVE_CHANGED = "cooperative_changed", _("changed a cooperative's profile or rules")
         MEETING_CHANGED = "meeting_changed", _("recorded a members' meeting")
+        APPLICATION_VIEWED = "application_viewed", _("opened an application to join")
+        APPLICATION_DECIDED = "application_decided", _("accepted or rejected an application to join")
+        APPLICANT_WITHDREW = "applicant_withdrew", _("an applicant withdrew their application")
+        APPLICATIONS_PURGED = "applications_purged", _("deleted old applications to join")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

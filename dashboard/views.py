@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from audit.models import AuditEvent, record
 from kelurahan.models import KabupatenKota, Kelurahan, Provinsi
 from kkmp.downloads import spreadsheet
+from members.models import Application
 
 from . import counters
 from .charts import trend_chart, trend_dates
@@ -97,12 +98,15 @@ def dashboard(request):
     """Progress toward the campaign's target per kelurahan, grouped by kecamatan, with totals."""
     figures = dashboard_figures(request.GET)
     groups, sort = _filtered(figures["groups"], request)
+    received = Application.objects.figures(Kelurahan.objects.filter(kecamatan__kabupaten_kota=figures["region"]))
+    applications = [(kel, received[kel.pk]) for _kec, rows, _t in groups for kel, _p in rows if kel.pk in received]
     return render(
         request,
         "dashboard/dashboard.html",
         {
             **figures,
             "shown": groups,
+            "applications": applications,
             "sort": sort,
             "sorts": [("", _("by kecamatan")), ("persen", _("percent of target, lowest first")), ("naik", _("gained in 7 days")), ("kecepatan", _("weekly pace needed"))],
             "statuses": [(s, Status.LABELS[s]) for s in Status.ORDER],
@@ -203,7 +207,9 @@ def kelurahan_detail(request, pk):
     dates = trend_dates(progress.campaign, today)
     values = counters.history([pk], dates).get(pk, [0] * len(dates))
     chart = trend_chart(dates, values, campaign=progress.campaign, target=progress.target)
+    applications = Application.objects.figures([pk]).get(pk, {"received": 0, "accepted": 0, "waiting_long": 0})
     return render(request, "dashboard/kelurahan_detail.html", {
+        "applications": applications,
         "kelurahan": kelurahan, "progress": progress, "campaign": campaign, "by_rt": by_rt,
         "uses_rw": any(r["household__rw"] for r in by_rt), "latest": latest, "chart": chart, "today": today,
     })

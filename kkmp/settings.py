@@ -258,6 +258,20 @@ KKMP_REVIEWERS_SEE_FULL_NUMBERS = env.bool("KKMP_REVIEWERS_SEE_FULL_NUMBERS", de
 KKMP_NUMBER_SEARCHES_PER_HOUR = env.int("KKMP_NUMBER_SEARCHES_PER_HOUR", default=20)
 KKMP_NUMBER_SEARCHES_PER_DAY = env.int("KKMP_NUMBER_SEARCHES_PER_DAY", default=60)
 
+# --- Applications to join from the public join pages (docs/applications.md) ----------------
+# Applications stored from one address (behind KKMP_TRUSTED_PROXY_HOPS, as the lockout): mobile
+# networks put many phones behind one address, so these are per hour and per day, not lower.
+KKMP_APPLICATIONS_PER_ADDRESS_PER_HOUR = env.int("KKMP_APPLICATIONS_PER_ADDRESS_PER_HOUR", default=10)
+KKMP_APPLICATIONS_PER_ADDRESS_PER_DAY = env.int("KKMP_APPLICATIONS_PER_ADDRESS_PER_DAY", default=30)
+# Applications one cooperative takes in a day, from everyone together.
+KKMP_APPLICATIONS_PER_COOPERATIVE_PER_DAY = env.int("KKMP_APPLICATIONS_PER_COOPERATIVE_PER_DAY", default=300)
+# Posts of the join form and status look-ups from one address in an hour, valid or not (cache).
+KKMP_JOIN_ATTEMPTS_PER_HOUR = env.int("KKMP_JOIN_ATTEMPTS_PER_HOUR", default=60)
+# `purge_applications` deletes an application not accepted within this many days, and a
+# rejected one this many days after the decision.
+KKMP_APPLICATION_RETENTION_DAYS = env.int("KKMP_APPLICATION_RETENTION_DAYS", default=90)
+KKMP_REJECTED_APPLICATION_RETENTION_DAYS = env.int("KKMP_REJECTED_APPLICATION_RETENTION_DAYS", default=30)
+
 # --- Logging --------------------------------------------------------------------------------
 LOGGING = {
     "version": 1,

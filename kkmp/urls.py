@@ -23,6 +23,7 @@ urlpatterns += i18n_patterns(
     path("akun/2fa/", kkmp_views.two_factor, name="two_factor"),
     path("anggota/", include("members.urls")),
     path("koperasi/", include("koperasi.urls")),
+    path("gabung/", include("koperasi.join_urls")),
     path("impor/", include("imports.urls")),
     path("", include("dashboard.urls")),
     prefix_default_language=False,

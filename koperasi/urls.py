@@ -3,7 +3,7 @@ with pengurus and pengawas, its members' meetings, and the SIMKOPDES-shaped expo
 
 from django.urls import path
 
-from .views import arrears, profile, rapat, simpanan
+from .views import arrears, join, profile, rapat, simpanan
 
 app_name = "koperasi"
 
@@ -20,6 +20,7 @@ urlpatterns = [
     path("kelurahan/<int:pk>/ubah/", profile.cooperative_edit, name="cooperative_edit"),
     path("kelurahan/<int:pk>/pengurus/baru/", profile.officer_create, name="officer_create"),
     path("pengurus/<int:pk>/akhiri/", profile.officer_end, name="officer_end"),
+    path("kelurahan/<int:pk>/poster/", join.poster, name="poster"),
     path("kelurahan/<int:pk>/simkopdes.xlsx", profile.simkopdes_xlsx, name="simkopdes_xlsx"),
     # Rapat Anggota (pk: a kelurahan, or a meeting)
     path("kelurahan/<int:pk>/rapat/", rapat.meeting_list, name="meetings"),

@@ -1,8 +1,8 @@
-"""The member register's pages: list, register, member page, edit, accept, leave, cards and exports."""
+"""The member register's pages: list, register, member page, edit, accept, leave, cards and exports; the queue of applications to join."""
 
 from django.urls import path
 
-from . import views
+from . import application_views, views
 
 app_name = "members"
 
@@ -18,4 +18,9 @@ urlpatterns = [
     path("kelurahan/<int:pk>/daftar.xlsx", views.register_xlsx_download, name="register_xlsx"),
     path("kelurahan/<int:pk>/rapat/", views.meeting_list, name="meeting_list"),
     path("kelurahan/<int:pk>/kartu/", views.kelurahan_cards, name="kelurahan_cards"),
+    # Applications to join sent from the public join pages (pk: an application)
+    path("pendaftaran/", application_views.application_list, name="application_list"),
+    path("pendaftaran/<int:pk>/", application_views.application_detail, name="application_detail"),
+    path("pendaftaran/<int:pk>/terima/", application_views.application_accept, name="application_accept"),
+    path("pendaftaran/<int:pk>/tolak/", application_views.application_reject, name="application_reject"),
 ]

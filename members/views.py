@@ -91,7 +91,7 @@ def _warn(request, form):
         messages.warning(request, warning)
 
 
-def _record_elsewhere(request, form, refused=None):
+def record_elsewhere(request, form, refused=None):
     """Audit what the registration checks found in cooperatives the officer may not read (the
     officer was told only "a member of another KKMP"): DKUMKMP can follow up, and probing
     other cooperatives through the form shows in the trail."""
@@ -105,7 +105,7 @@ def _record_elsewhere(request, form, refused=None):
         )
 
 
-def _checked_form(request, **kwargs):
+def checked_form(request, **kwargs):
     """The member form, checked on POST, unless the account has spent its number look-ups
     (`members.lookups`): then nothing is checked (no answer about other cooperatives) and the
     form comes back as typed, with the limit's message."""
@@ -113,11 +113,12 @@ def _checked_form(request, **kwargs):
         messages.error(request, lookups.registration_limit_message())
         record(AuditEvent.Action.NUMBER_SEARCH, request=request, number=mask(request.POST.get("nik", "")),
                refused=True, where="registration")
+        kwargs.pop("initial", None)
         return MemberForm(initial=request.POST.dict(), user=request.user, **kwargs), False
     form = MemberForm(request.POST or None, user=request.user, **kwargs)
     valid = request.method == "POST" and form.is_valid()
     if request.method == "POST" and not valid:
-        _record_elsewhere(request, form)
+        record_elsewhere(request, form)
     return form, valid
 
 
@@ -184,39 +185,47 @@ def member_detail(request, pk):
     )
 
 
+def register_from_form(request, form):
+    """Register the member a valid `MemberForm` describes (the registration page, and an
+    application accepted from the queue): audited, warnings and the notice shown. The member,
+    or None with the refusal added to the form."""
+    data = form.cleaned_data
+    try:
+        member = services.register_member(
+            kelurahan=data["kelurahan"],
+            nik=data["nik"],
+            name=data["name"],
+            sex=data["sex"],
+            birth_date=data["birth_date"],
+            no_kk=data["no_kk"],
+            is_head_of_household=data["is_head_of_household"],
+            joined_on=data["joined_on"],
+            status=data["status"],
+            by=request.user,
+            **{name: data[name] for name in REGISTRATION_DETAILS},
+        )
+    except ValidationError as exc:
+        record_elsewhere(request, form, exc)
+        form.add_error(None, exc.messages)
+        return None
+    record(AuditEvent.Action.MEMBER_CREATED, request=request, obj=member)
+    _warn(request, form)
+    messages.success(
+        request,
+        _("%(name)s is registered as member %(number)s.") % {"name": member.name, "number": member.member_number},
+    )
+    return member
+
+
 @login_required
 def member_create(request):
     """Register a member in one of the kelurahan the officer manages."""
     if not Kelurahan.objects.managed_by(request.user).exists():
         raise PermissionDenied
-    form, valid = _checked_form(request)
+    form, valid = checked_form(request)
     if valid:
-        data = form.cleaned_data
-        try:
-            member = services.register_member(
-                kelurahan=data["kelurahan"],
-                nik=data["nik"],
-                name=data["name"],
-                sex=data["sex"],
-                birth_date=data["birth_date"],
-                no_kk=data["no_kk"],
-                is_head_of_household=data["is_head_of_household"],
-                joined_on=data["joined_on"],
-                status=data["status"],
-                by=request.user,
-                **{name: data[name] for name in REGISTRATION_DETAILS},
-            )
-        except ValidationError as exc:
-            _record_elsewhere(request, form, exc)
-            form.add_error(None, exc.messages)
-        else:
-            record(AuditEvent.Action.MEMBER_CREATED, request=request, obj=member)
-            _warn(request, form)
-            messages.success(
-                request,
-                _("%(name)s is registered as member %(number)s.")
-                % {"name": member.name, "number": member.member_number},
-            )
+        member = register_from_form(request, form)
+        if member is not None:
             return redirect(member)
     return render(request, "members/member_form.html", {"form": form})
 
@@ -224,7 +233,7 @@ def member_create(request):
 @login_required
 def member_update(request, pk):
     member = _member_or_404(request, Member.objects.managed_by(request.user).select_related("household"), pk)
-    form, valid = _checked_form(request, instance=member)
+    form, valid = checked_form(request, instance=member)
     if valid:
         try:
             services.update_member(
@@ -239,7 +248,7 @@ def member_update(request, pk):
             ) % {"time": timezone.localtime(exc.current.updated_at).strftime("%H:%M")})
             return render(request, "members/member_form.html", {"form": form, "member": exc.current, "conflicts": differences})
         except ValidationError as exc:
-            _record_elsewhere(request, form, exc)
+            record_elsewhere(request, form, exc)
             form.add_error(None, exc.messages)
         else:
             record(AuditEvent.Action.MEMBER_CHANGED, request=request, obj=member, fields=sorted(form.changed_data))

@@ -111,3 +111,21 @@ class MemberFactory(factory.django.DjangoModelFactory):
         member = super()._create(model_class, *args, **kwargs)
         counters.refresh([member.kelurahan_id])
         return member
+
+
+class ApplicationFactory(factory.django.DjangoModelFactory):
+    """An application to join, as the public join page stores it."""
+
+    class Meta:
+        model = "members.Application"
+
+    kelurahan = factory.SubFactory(KelurahanFactory)
+    name = factory.Faker("name", locale="id_ID")
+    nik = factory.Sequence(lambda n: make_nik(n + 5001))
+    no_kk = factory.Sequence(lambda n: make_no_kk(n + 5001))
+    phone = "081234567890"
+    rt = "007"
+    address = "Jl. Mawar No. 1"
+    consent_version = "2025-10-v1"
+    consented_at = factory.LazyFunction(lambda: __import__("django.utils.timezone", fromlist=["now"]).now())
+    address_key = "test"

@@ -28,6 +28,8 @@ NAMES = sorted(set(id_urls()))
 
 # Member URLs whose pk is a kelurahan (the exports of its register), not a member.
 KELURAHAN_URLS = {"members:register_xlsx", "members:meeting_list", "members:kelurahan_cards"}
+# The officers' queue of applications to join (pk: an application).
+APPLICATION_URLS = {"members:application_detail", "members:application_accept", "members:application_reject"}
 
 
 def out_of_scope(namespace, kelurahan_b, name=""):
@@ -40,6 +42,10 @@ def out_of_scope(namespace, kelurahan_b, name=""):
         )
     if name in KELURAHAN_URLS or name == "dashboard:kelurahan_detail":
         return kelurahan_b
+    if name in APPLICATION_URLS:
+        from tests.factories import ApplicationFactory
+
+        return ApplicationFactory(kelurahan=kelurahan_b)
     if namespace == "members":
         return MemberFactory(kelurahan=kelurahan_b)
     if namespace == "koperasi":
@@ -81,16 +87,45 @@ def koperasi_object(name, kelurahan_b):
 
 def snapshot():
     from koperasi.models import Attendance, Cooperative, Decision, Entry, Meeting, Officer
+    from members.models import Application
 
     return list(Member.objects.values_list("pk", "name", "status", "left_on", "nik")) + list(
         ImportBatch.objects.values_list("pk", "status")
-    ) + [list(model.objects.values_list("pk", flat=True)) for model in (Entry, Meeting, Attendance, Decision, Officer)] + list(
+    ) + list(Application.objects.values_list("pk", "status", "name", "nik", "reason")) + [
+        list(model.objects.values_list("pk", flat=True)) for model in (Entry, Meeting, Attendance, Decision, Officer)] + list(
         Cooperative.objects.values_list("pk", "legal_name", "pokok_amount")
     )
 
 
 def test_there_are_id_urls_to_walk():
     assert "members:member_detail" in NAMES and "imports:import_undo" in NAMES
+    assert APPLICATION_URLS | {"koperasi:poster"} <= set(NAMES)
+
+
+@pytest.mark.parametrize("role", ["officer_b", "reviewer", "anonymous"])
+def test_every_role_but_its_officers_is_refused_an_application_and_the_poster(client, roles, kelurahan_a, kelurahan_b, role):
+    """The queue's URLs and the poster, walked by an officer of another kelurahan, a DKUMKMP
+    reviewer (reads members, never applicants) and someone signed out."""
+    from members.services import OFFICER_GROUP, REVIEWER_GROUP
+    from tests.factories import ApplicationFactory
+
+    application = ApplicationFactory(kelurahan=kelurahan_a)
+    if role != "anonymous":
+        user = UserFactory()
+        user.groups.add(roles[OFFICER_GROUP if role == "officer_b" else REVIEWER_GROUP])
+        if role == "officer_b":
+            kelurahan_b.officers.add(user)
+        client.force_login(user)
+    before = snapshot()
+    urls = [reverse(name, kwargs={"pk": application.pk}) for name in sorted(APPLICATION_URLS)]
+    for url in [*urls, reverse("koperasi:poster", kwargs={"pk": kelurahan_a.pk})]:
+        for response in (client.get(url), client.post(url, {"reason": "x", "nik": application.nik, "name": "x"})):
+            refused = response.status_code in (403, 404) or (
+                response.status_code == 302 and "/masuk/" in response.url)
+            assert refused, (role, url, response.status_code)
+    listing = client.get(reverse("members:application_list"))
+    assert application.name not in listing.content.decode()
+    assert snapshot() == before
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -4,10 +4,14 @@ the migrations name the validators `members.models.validate_rt_rw` and
 `members.models.validate_phone`.
 """
 
+from .application import CONSENT_VERSION, Application, ApplicationQuerySet
 from .household import RT_RW_HELP, Household, HouseholdQuerySet, SavedHistory, validate_rt_rw
 from .member import ELSEWHERE_MESSAGE, PHONE_RE, Member, MemberQuerySet, MemberStatusChange, validate_phone
 
 __all__ = [
+    "CONSENT_VERSION",
+    "Application",
+    "ApplicationQuerySet",
     "ELSEWHERE_MESSAGE",
     "PHONE_RE",
     "RT_RW_HELP",

@@ -21,7 +21,14 @@ from django.utils import timezone
 from dashboard.models import Campaign, Report
 from koperasi import rapat
 from members.models import Household
-from tests.factories import HouseholdCountFactory, KabupatenKotaFactory, KecamatanFactory, KelurahanFactory, UserFactory
+from tests.factories import (
+    ApplicationFactory,
+    HouseholdCountFactory,
+    KabupatenKotaFactory,
+    KecamatanFactory,
+    KelurahanFactory,
+    UserFactory,
+)
 from tests.query_counts import add_members, client_as, pin_queries
 
 pytestmark = pytest.mark.django_db
@@ -37,6 +44,7 @@ def _cooperative(kelurahan, *, households=40):
         "kind": "rat", "held_on": today, "place": "Balai", "agenda": "RAT"})
     for member in members:
         rapat.record_attendance(meeting=meeting, number=member.member_number)
+    return kelurahan
 
 
 @pytest.fixture
@@ -56,7 +64,9 @@ def city(db, kelurahan_a, kelurahan_b):
         samarinda = KecamatanFactory(kode="64.72.01", nama="Palaran",
                                      kabupaten_kota=KabupatenKotaFactory(kode="64.72", nama="Kota Samarinda"))
         for kecamatan in (kelurahan_a.kecamatan, kelurahan_b.kecamatan, third, samarinda):
-            _cooperative(KelurahanFactory(kecamatan=kecamatan))
+            kelurahan = _cooperative(KelurahanFactory(kecamatan=kecamatan))
+            ApplicationFactory.create_batch(2, kelurahan=kelurahan)  # applications to join: one aggregate
+        ApplicationFactory.create_batch(3, kelurahan=kelurahan_a)
     return grow
 
 
@@ -67,22 +77,23 @@ def rows(response):
     return sum(len(kelurahan) for _kecamatan, kelurahan, _total in response.context["shown"])
 
 
-# 3-8: the city's figures, then for an officer and a reviewer 9: their own and 10: their
-# groups' permissions (the link to the Satgas reports, `perms` in the template). Admin 3-8.
-@pytest.mark.parametrize("role, expected", [("officer", 10), ("reviewer", 10), ("admin", 8)])
+# 3-8: the city's figures, 9: the applications to join per kelurahan (one aggregate), then for
+# an officer and a reviewer 10: their own and 11: their groups' permissions (the link to the
+# Satgas reports, `perms` in the template). Admin 3-9.
+@pytest.mark.parametrize("role, expected", [("officer", 11), ("reviewer", 11), ("admin", 9)])
 def test_the_dashboard(request, role, expected, city):
     small, large = pin_queries(client_as(request, role), DASHBOARD, expected, grow=city)
     assert (rows(small), rows(large), large.context["region"].kode) == (2, 5, "64.71")
 
 
-@pytest.mark.parametrize("role, expected", [("officer", 10), ("reviewer", 10), ("admin", 8)])
+@pytest.mark.parametrize("role, expected", [("officer", 11), ("reviewer", 11), ("admin", 9)])
 def test_the_dashboard_of_one_kecamatan(request, role, expected, city, kelurahan_a):
     small, large = pin_queries(client_as(request, role), DASHBOARD, expected, grow=city,
                                data={"kecamatan": kelurahan_a.kecamatan.kode})
     assert (rows(small), rows(large)) == (1, 2)
 
 
-@pytest.mark.parametrize("role, expected", [("officer", 10), ("reviewer", 10), ("admin", 8)])
+@pytest.mark.parametrize("role, expected", [("officer", 11), ("reviewer", 11), ("admin", 9)])
 def test_the_dashboard_filtered_and_sorted(request, role, expected, city):
     small, large = pin_queries(client_as(request, role), DASHBOARD, expected, grow=city,
                                data={"status": "sesuai_jalur", "urut": "persen"})
@@ -91,9 +102,10 @@ def test_the_dashboard_filtered_and_sorted(request, role, expected, city):
 
 # Officer and reviewer 3-4: their permissions (for_user), 5: the kelurahan with its kecamatan
 # and city, 6: the campaigns, 7: its row with its counters, 8: its KK gained in 7 days, 9: its
-# trend, 10: the breakdown by RT, 11: the latest members with their households. Admin 3-9.
+# trend, 10: its applications to join, 11: the breakdown by RT, 12: the latest members with
+# their households. Admin 3-10.
 # The larger size adds thirteen members to the kelurahan (three this week), in six RTs.
-@pytest.mark.parametrize("role, expected", [("officer", 11), ("reviewer", 11), ("admin", 9)])
+@pytest.mark.parametrize("role, expected", [("officer", 12), ("reviewer", 12), ("admin", 10)])
 def test_a_kelurahan_page(request, role, expected, city, kelurahan_a):
     def grow():
         city()
