@@ -5,7 +5,6 @@ the household table in the database (`plan_in_database`).
 """
 
 import dataclasses
-import re
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -14,7 +13,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from kelurahan.models import Kelurahan, normalise_name
+from kelurahan.models import Kelurahan, normalise_name, without_region_word
 from members.identity import (
     check_nik,
     check_no_kk,
@@ -30,10 +29,6 @@ from .files import normalise_header
 from .models import ImportBatch
 from .table import ImportFileError
 from .values import brief, text
-
-
-def _without_region_word(name):
-    return re.sub(r"^\s*(kecamatan|kec\.?|kelurahan|kel\.?|desa)\s+", "", name, flags=re.IGNORECASE)
 
 HOUSEHOLD_ALIASES = {
     **{a: "kode_kelurahan" for a in (
@@ -116,6 +111,7 @@ class HouseholdImport(BaseImport):
         return required
 
     sheet_kelurahan = None  # the kelurahan the sheet being read is named after
+    kept = 0  # known KK whose empty cells kept the stored values (`keep_stored`)
 
     def parse(self, table):
         parsed = Parsed()
@@ -124,7 +120,7 @@ class HouseholdImport(BaseImport):
         sheets = 0
         for sheet in table.sheets():
             sheets += 1
-            self.sheet_kelurahan = self.kelurahan_of_sheet(sheet, sheets)
+            self.sheet_kelurahan = self.kelurahan_of_sheet(sheet)
             self.parse_sheet(sheet, parsed, sheets)
         layouts = self.fold["layouts"]
         parsed.layout = (ImportBatch.Layout.OPENSID_PEOPLE if ImportBatch.Layout.OPENSID_PEOPLE in layouts
@@ -143,10 +139,9 @@ class HouseholdImport(BaseImport):
         self.in_file_head_duplicates(parsed, self.label("nik_kepala_keluarga"))
         return parsed
 
-    def kelurahan_of_sheet(self, sheet, number):
-        """The kelurahan a sheet without a kelurahan column belongs to: the one its name names
-        (a workbook with one sheet per kelurahan), or, for a file of one sheet, the one chosen
-        on upload (`--kelurahan`). Refuses a workbook whose sheets cannot be told apart."""
+    def kelurahan_of_sheet(self, sheet):
+        """The kelurahan a sheet is named after (a workbook with one sheet per kelurahan), or
+        None; refused when it is not the kelurahan chosen on upload."""
         named = Kelurahan.objects.named(sheet.sheet_name) if sheet.sheet_name else None
         chosen = self.default_kelurahan
         if named is not None and chosen is not None and named.pk != chosen.pk:
@@ -154,12 +149,6 @@ class HouseholdImport(BaseImport):
                 "The sheet '%(sheet)s' is named after kelurahan %(named)s, but the file was uploaded for kelurahan "
                 "%(chosen)s. Choose the right kelurahan, or rename the sheet."
             ) % {"sheet": brief(sheet.sheet_name), "named": named.nama, "chosen": chosen.nama})
-        if number == 2 and self.fold.get("first_sheet_by_choice"):
-            raise self.one_kelurahan_per_file(sheet)
-        if named is None and number > 1:
-            self.fold["unnamed_sheet"] = sheet.sheet_name
-        if number == 1 and named is None:
-            self.fold["first_sheet_by_choice"] = True
         return named
 
     def one_kelurahan_per_file(self, sheet):
@@ -187,10 +176,13 @@ class HouseholdImport(BaseImport):
         self.file_warnings = []
         self.used_columns += [columns.original[n] for n in sorted(columns.index, key=columns.index.get)]
         self.unused_columns += [brief(text(h), 60) for h in table.headers if h not in (None, "") and normalise_header(h) not in self.aliases]
-        if sheet_number > 1 and "kode_kelurahan" not in columns and not all(p in columns for p in REGION_PARTS) and self.sheet_kelurahan is None:
+        # A sheet that says nowhere where it lives (no kelurahan column, no region numbers, not
+        # named after a kelurahan) takes the kelurahan chosen on upload: one such sheet per file.
+        by_choice = ("kode_kelurahan" not in columns and not all(p in columns for p in REGION_PARTS)
+                     and self.sheet_kelurahan is None)
+        if sheet_number > 1 and (by_choice or self.fold.get("first_sheet_by_choice")):
             raise self.one_kelurahan_per_file(table)
-        if sheet_number > 1 and self.fold.get("first_sheet_by_choice"):
-            raise self.one_kelurahan_per_file(table)
+        self.fold["first_sheet_by_choice"] = by_choice and sheet_number == 1
         per_person = "hubungan" in columns
         if per_person:
             self.fold["per_person"] = True
@@ -208,7 +200,7 @@ class HouseholdImport(BaseImport):
         i_kk, i_kel, i_name, i_nik = at["no_kk"], at["kode_kelurahan"], at["nama_kepala_keluarga"], at["nik_kepala_keluarga"]
         i_addr, i_rt, i_rw, i_rel, i_kec = at["alamat"], at["rt"], at["rw"], at["hubungan"], at["kecamatan"]
         i_parts = [at[p] for p in REGION_PARTS] if all(at[p] is not None for p in REGION_PARTS) else None
-        sheet_default = self.sheet_kelurahan
+        sheet_default = self.sheet_kelurahan or self.default_kelurahan
 
         # A short row is padded once, so every cell is read by index; a column the file lacks
         # is read as None.
@@ -355,16 +347,15 @@ class HouseholdImport(BaseImport):
             return None, _("The region numbers NO_PROP, NO_KAB, NO_KEC and NO_KEL must be numbers.")
         value = text(raw_kel)
         if not value:
-            if default is not None:
-                return default.pk, None
-            return self.kelurahan_id(value), self.unknown_kelurahan(value)
+            return (default.pk, None) if default is not None else (None, self.unknown_kelurahan(value))
         candidates = list(Kelurahan.objects.matching(value).select_related("kecamatan")[:50])
-        kecamatan = normalise_name(_without_region_word(text(raw_kec))) if text(raw_kec) else ""
-        if kecamatan:
+        kecamatan_name = text(raw_kec)
+        if kecamatan_name:
+            kecamatan = normalise_name(without_region_word(kecamatan_name))
             in_kecamatan = [k for k in candidates if normalise_name(k.kecamatan.nama) == kecamatan]
             if candidates and not in_kecamatan:
                 return None, _("Kelurahan '%(kelurahan)s' is not in kecamatan '%(kecamatan)s'.") % {
-                    "kelurahan": brief(value), "kecamatan": brief(text(raw_kec))}
+                    "kelurahan": brief(value), "kecamatan": brief(kecamatan_name)}
             candidates = in_kecamatan
         if len(candidates) == 1:
             return candidates[0].pk, None
@@ -390,11 +381,11 @@ class HouseholdImport(BaseImport):
         if any(values[i] == "" and before[i] for i in KEPT_WHEN_EMPTY):
             values = tuple(before[i] if i in KEPT_WHEN_EMPTY and v == "" and before[i] else v for i, v in enumerate(values))
             parsed.records[key] = values
-            self.kept = getattr(self, "kept", 0) + 1
+            self.kept += 1
         return values
 
     def kept_warning(self, parsed):
-        if getattr(self, "kept", 0):
+        if self.kept:
             parsed.warnings.append(ngettext(
                 "%(n)d known KK has empty cells (name, NIK, address, RT or RW) in this file: the stored values are kept "
                 "(a value is cleared in the admin).",

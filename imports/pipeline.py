@@ -90,15 +90,22 @@ def summarise(batch, importer, parsed, plan):
     }
 
 
-def shown_values(importer, values, names=None):
-    """A row's values as the preview shows them (field → value; the kelurahan by its name)."""
+def shown_values(importer, values, names):
+    """A row's values as the preview shows them (field → value; the kelurahan by its name in
+    `names`, {id: name})."""
     shown = dict(values) if isinstance(values, dict) else importer.snapshot(values)
     shown.pop("updated_at", None)
     if "kelurahan_id" in shown:
-        if names is None:
-            names = dict(Kelurahan.objects.filter(pk=shown["kelurahan_id"]).values_list("pk", "nama"))
         shown["kelurahan_id"] = names.get(shown["kelurahan_id"], shown["kelurahan_id"])
     return shown
+
+
+def kelurahan_names(importer, changed):
+    """{id: name} of the kelurahan the changed rows name, before and after, in one query."""
+    if "kelurahan_id" not in importer.fields:
+        return {}
+    ids = {before["kelurahan_id"] for _k, _p, before, _a in changed} | {after[0] for _k, _p, _b, after in changed}
+    return dict(Kelurahan.objects.filter(pk__in=ids).values_list("pk", "nama"))
 
 
 def key_text(key):

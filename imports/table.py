@@ -104,29 +104,29 @@ class Source:
 # deadline: a request must answer well before the web server's timeout, however many times
 # the file is read. Outside any budget (the commands, tests), KKMP_IMPORT_READER_SECONDS.
 
-_deadline = contextvars.ContextVar("import_deadline", default=None)
+_budget = contextvars.ContextVar("import_budget", default=None)  # (deadline, seconds)
 
 
 @contextlib.contextmanager
 def time_budget(seconds):
     """Everything read inside shares `seconds` (an inner budget never extends an outer one)."""
-    outer = _deadline.get()
-    deadline = time.monotonic() + seconds
-    token = _deadline.set(min(deadline, outer) if outer is not None else deadline)
+    outer = _budget.get()
+    budget = (time.monotonic() + seconds, seconds)
+    token = _budget.set(min(budget, outer) if outer is not None else budget)
     try:
         yield
     finally:
-        _deadline.reset(token)
+        _budget.reset(token)
 
 
 def seconds_left():
-    deadline = _deadline.get()
-    if deadline is None:
+    budget = _budget.get()
+    if budget is None:
         return float(settings.KKMP_IMPORT_READER_SECONDS)
-    return deadline - time.monotonic()
+    return budget[0] - time.monotonic()
 
 
 def budget_seconds():
     """The seconds of the budget in force, for messages ("within N seconds")."""
-    deadline = _deadline.get()
-    return settings.KKMP_IMPORT_READER_SECONDS if deadline is None else max(1, round(seconds_left()))
+    budget = _budget.get()
+    return settings.KKMP_IMPORT_READER_SECONDS if budget is None else budget[1]

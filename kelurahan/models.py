@@ -27,6 +27,15 @@ def normalise_name(name):
     return re.sub(r"[^a-z0-9]", "", name.lower())
 
 
+_REGION_WORD = re.compile(r"^\s*(kelurahan|kecamatan|kel\.|kec\.|kel\s|kec\s|desa|ds\.)\s*", re.IGNORECASE)
+
+
+def without_region_word(name):
+    """`KEL. SEPINGGAN`, `Kelurahan Sepinggan`, `Kecamatan Balikpapan Selatan`, `DESA …`: the
+    word naming the level is not part of the name (the name itself is matched whole)."""
+    return _REGION_WORD.sub("", str(name))
+
+
 class Provinsi(models.Model):
     kode = models.CharField(
         _("Kemendagri code"),
@@ -130,7 +139,7 @@ class KelurahanQuerySet(models.QuerySet):
         keys = {key}
         # "KEL. SEPINGGAN", "Kelurahan Sepinggan", "DESA …": the word naming the level is not
         # part of the name (the name itself is still matched whole, never by prefix).
-        bare = normalise_name(re.sub(r"^\s*(kelurahan|kel\.|kel\s|desa|ds\.)\s*", "", text, flags=re.IGNORECASE))
+        bare = normalise_name(without_region_word(text))
         if bare:
             keys.add(bare)
         query = Q(kode=text)

@@ -102,6 +102,13 @@ def test_several_sheets_not_named_after_kelurahan_are_refused_whole_one_keluraha
     assert not Household.objects.exists()
 
 
+def test_several_sheets_that_each_name_their_kelurahan_in_a_column_import_whatever_the_sheets_are_called(tmp_path, city):
+    first, second = siak_rows(CITY[:1]), siak_rows(CITY[1:2])
+    _out, err, exc = run(write_workbook(tmp_path / "dkb.xlsx", {"Sheet1": first, "Sheet2": second}))
+    assert exc is None, (err, exc)
+    assert {kk: v[0] for kk, v in households().items()} == {make_no_kk(1): "Sungainangka", make_no_kk(2): "Margo Mulyo"}
+
+
 def test_a_sheet_named_after_another_kelurahan_than_the_one_chosen_is_refused(tmp_path, city):
     path = write_workbook(tmp_path / "damai.xlsx", {"DAMAI BARU": opensid_sheet(family(1))})
     _out, _err, exc = run(path, "--kelurahan", "Damai")

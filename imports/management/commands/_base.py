@@ -98,9 +98,10 @@ class ImportCommand(BaseCommand):
     def write_changes(self, batch, importer, parsed, plan):
         """Each row that would change a stored one, as the web preview shows it: its row, its
         key and every value before → after."""
+        names = pipeline.kelurahan_names(importer, plan.changed)  # one query, not one per row
         for key, _pk, before, after in plan.changed:
-            shown_before = pipeline.shown_values(importer, before)
-            shown_after = pipeline.shown_values(importer, after)
+            shown_before = pipeline.shown_values(importer, before, names)
+            shown_after = pipeline.shown_values(importer, after, names)
             changes = "; ".join(
                 f"{name}: {shown_before.get(name) or '-'} → {shown_after.get(name) or '-'}"
                 for name in shown_after if shown_before.get(name) != shown_after.get(name)
