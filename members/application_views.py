@@ -23,12 +23,12 @@ from .forms import MemberForm
 from .models import Application, Household, Member
 from .views import checked_form, record_elsewhere, register_from_form
 
-STATUS_FILTERS = {"masuk", "diterima", "ditolak"}
+STATUS_FILTERS = frozenset(Application.Status.values)
 
 
 def _application_or_404(request, pk, *, waiting=False):
     """An application of a kelurahan the user keeps; another one is a 404, recorded as denied."""
-    scope = Application.objects.managed_by(request.user).select_related("kelurahan__kecamatan", "member")
+    scope = Application.objects.managed_by(request.user).select_related("kelurahan__kecamatan", "member", "decided_by")
     if waiting:
         scope = scope.waiting()
     application = scope.filter(pk=pk).first()
@@ -82,8 +82,7 @@ def _checks(request, application):
     are spent, nothing is checked."""
     if lookups.searches_left(request.user) <= 0:
         return {"skipped": lookups.registration_limit_message()}
-    form = MemberForm(_member_form_data(application), user=request.user)
-    form.fields["kelurahan"].queryset = Kelurahan.objects.filter(pk=application.kelurahan_id)
+    form = MemberForm(_member_form_data(application), user=request.user, kelurahan=application.kelurahan)
     form.is_valid()
     record_elsewhere(request, form)
     shown = ("nik", "no_kk", "confirm_duplicate", "birth_date", "__all__")
@@ -134,9 +133,7 @@ def application_accept(request, pk):
     application = _application_or_404(request, pk, waiting=True)
     if request.method != "POST":
         record(AuditEvent.Action.APPLICATION_VIEWED, request=request, obj=application, kelurahan=application.kelurahan_id)
-    form, valid = checked_form(request, initial=_member_form_data(application))
-    if "kelurahan" in form.fields:
-        form.fields["kelurahan"].queryset = Kelurahan.objects.managed_by(request.user).filter(pk=application.kelurahan_id)
+    form, valid = checked_form(request, initial=_member_form_data(application), kelurahan=application.kelurahan)
     if valid:
         with transaction.atomic():
             # Two officers accepting at once: the second finds it decided, and registers nobody.

@@ -8,14 +8,13 @@ is a member, an applicant or registered elsewhere (docs/applications.md). Matche
 for the officer only, when they open the application.
 """
 
-import hashlib
-import hmac
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent, record
@@ -38,7 +37,7 @@ def address_key(request):
     """A keyed hash of the client's address (`kkmp.middleware.client_ip`, behind the trusted
     proxy as the lockout reads it): the per-address limit without keeping the address."""
     ip = client_ip(request) or "-"
-    return hmac.new(settings.SECRET_KEY.encode(), f"join:{ip}".encode(), hashlib.sha256).hexdigest()[:32]
+    return salted_hmac("kkmp.join", ip, algorithm="sha256").hexdigest()[:32]
 
 
 def attempt_allowed(request, what="join"):
@@ -146,7 +145,7 @@ def reject_application(*, application: Application, reason: str, by) -> Applicat
     application.status = Application.Status.REJECTED
     application.decided_at = timezone.now()
     application.decided_by = by
-    application.reason = reason[:255]
+    application.reason = reason
     application.save()
     return application
 

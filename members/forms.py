@@ -84,7 +84,9 @@ class MemberForm(forms.ModelForm):
             "domicile_rw": forms.TextInput(attrs={"inputmode": "numeric", "maxlength": 3}),
         }
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, kelurahan=None, **kwargs):
+        """`kelurahan`: register into that one only (it must be one the user manages), as
+        accepting an application to its cooperative does."""
         super().__init__(*args, **kwargs)
         self.warnings = []
         self.fields["nik"].max_length = 32  # typed with spaces or dots; cleaned to 16 digits
@@ -100,7 +102,7 @@ class MemberForm(forms.ModelForm):
         self.fields["citizenship"].required = False
         allowed = Kelurahan.objects.managed_by(user).select_related("kecamatan")
         self.managed = allowed
-        self.fields["kelurahan"].queryset = allowed
+        self.fields["kelurahan"].queryset = allowed if kelurahan is None else allowed.filter(pk=kelurahan.pk)
         # Domicile: a kelurahan of the same kabupaten/kota as the cooperatives the user keeps.
         self.fields["domicile_kelurahan"].queryset = Kelurahan.objects.filter(
             kecamatan__kabupaten_kota__in=allowed.values("kecamatan__kabupaten_kota")

@@ -8,10 +8,10 @@ typed (`members.application_forms`), storing does the same work whatever the NIK
 (`members.applications.submit_application`), and the answer is always the same thank-you.
 The status page says only received, accepted or not accepted, for a random code."""
 
-import secrets
 from urllib.parse import quote
 
 import segno
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -23,7 +23,7 @@ from kelurahan.models import Kelurahan
 from members import applications
 from members.application_forms import ApplicationForm
 from members.models import CONSENT_VERSION, Application
-from members.models.application import CODE_ALPHABET, CODE_LENGTH
+from members.models.application import CODE_ALPHABET, CODE_LENGTH, new_code
 from members.views import _kelurahan_or_404
 
 from ..profile import cooperative_of
@@ -46,8 +46,6 @@ def join_url(request, kelurahan, source=""):
 
 
 def _join_context(kelurahan):
-    from django.conf import settings
-
     return {
         "kelurahan": kelurahan,
         "cooperative": cooperative_of(kelurahan),
@@ -69,7 +67,7 @@ def join(request, kode):
         form = ApplicationForm(request.POST)
         if form.is_robot:
             # The honeypot: the same answer as a stored application, nothing stored.
-            return redirect("join:join_thanks", kode=kelurahan.kode, code=_decoy_code())
+            return redirect("join:join_thanks", kode=kelurahan.kode, code=new_code())
         if form.is_valid():
             try:
                 application = applications.submit_application(
@@ -81,10 +79,6 @@ def join(request, kode):
     else:
         form = ApplicationForm(initial={"source": SOURCES.get(request.GET.get("dari", ""), Application.Source.DIRECT)})
     return render(request, "koperasi/join.html", {**context, "form": form})
-
-
-def _decoy_code():
-    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(CODE_LENGTH))
 
 
 def join_thanks(request, kode, code):

@@ -301,6 +301,19 @@ def test_accepting_registers_an_applicant_member_and_empties_the_application(off
     assert "simpanan pokok" in officer_client.get(member.get_absolute_url()).content.decode().lower()
 
 
+def test_accepting_registers_into_the_applications_kelurahan_only(officer_client, officer, kelurahan_a, kelurahan_b):
+    kelurahan_b.officers.add(officer)  # the officer keeps both
+    application = ApplicationFactory(kelurahan=kelurahan_a, nik=make_nik(68), no_kk=make_no_kk(68))
+    form = officer_client.get(f"/en/anggota/pendaftaran/{application.pk}/terima/").context["form"]
+    data = {name: value for name, value in form.initial.items() if value not in (None, False)}
+    data["kelurahan"] = kelurahan_b.pk  # posted for the other cooperative
+    response = officer_client.post(f"/en/anggota/pendaftaran/{application.pk}/terima/", data)
+    assert response.status_code == 200 and "kelurahan" in response.context["form"].errors
+    assert not Member.objects.exists()
+    application.refresh_from_db()
+    assert application.status == Application.Status.RECEIVED
+
+
 def test_accepting_a_nik_already_a_member_elsewhere_is_refused_without_naming_it(officer_client, kelurahan_a, kelurahan_b):
     MemberFactory(kelurahan=kelurahan_b, nik=make_nik(67))
     application = ApplicationFactory(kelurahan=kelurahan_a, nik=make_nik(67))
