@@ -1,22 +1,13 @@
 """Reading a checked workbook: python-calamine in a child process (`imports/xlsx_reader.py`,
-started by `_Reader`) capped in memory and time, whose messages come back over a pipe and are
-unpickled as plain values only (`_Values`); `_xlsx_table` runs the checks (`check_xlsx`) and the
+started by `_Reader` through `kkmp.isolated`, as the QR decoder is) capped in memory and time,
+whose messages come back over a pipe and are unpickled as plain values and dates only; `_xlsx_table` runs the checks (`check_xlsx`) and the
 reader under one time budget and streams the rows into a `Table` (`_streamed`). A workbook
 that still makes the reader blow up ends the child, not the web or task worker, and is
 refused with a plain message.
 """
 
-import io
 import itertools
 import logging
-import os
-import pickle
-import select
-import struct
-import subprocess
-import sys
-import tempfile
-import threading
 import time
 from datetime import date, datetime, timedelta
 from datetime import time as clock
@@ -24,6 +15,8 @@ from pathlib import Path
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+from kkmp.isolated import Child, ChildStopped, MessageTooLong
 
 from .table import ROW_MAX_CHARS, ImportFileError, Source, Table, _row_too_long, seconds_left
 from .xlsx_checks import _for_log, _limits_message, check_xlsx
@@ -35,83 +28,36 @@ READER = Path(__file__).with_name("xlsx_reader.py")
 _MESSAGE_LIMIT = 4 * ROW_MAX_CHARS + 65536  # one row past this is longer than ROW_MAX_CHARS
 
 
-class _Values(pickle.Unpickler):
-    """The reader's messages hold lists, numbers, text and dates; nothing else is loaded."""
-
-    ALLOWED = {  # noqa: RUF012  (read only)
-        ("datetime", "date"): date, ("datetime", "datetime"): datetime,
-        ("datetime", "time"): clock, ("datetime", "timedelta"): timedelta,
-    }
-
-    def find_class(self, module, name):
-        try:
-            return self.ALLOWED[(module, name)]
-        except KeyError:
-            raise pickle.UnpicklingError(f"{module}.{name}") from None
+# The reader's messages hold lists, numbers, text and dates; nothing else is unpickled.
+_DATES = {
+    ("datetime", "date"): date, ("datetime", "datetime"): datetime,
+    ("datetime", "time"): clock, ("datetime", "timedelta"): timedelta,
+}
+# The reader's own alarm, a last resort: the parent stops waiting long before (`seconds` counts
+# only the time spent waiting for it, not the importer's work between its messages).
+WALL_SECONDS = 600
 
 
-class _Reader:
-    """python-calamine in a child process (`imports/xlsx_reader.py`) with its memory and CPU
-    capped; messages come back over a pipe. Killed when this object goes away."""
+class _Reader(Child):
+    """python-calamine in a child process (`imports/xlsx_reader.py`, run by `kkmp.isolated`)
+    with its memory and CPU capped, fed the workbook from `source` (bytes, a path or a
+    `Source`, streamed); killed when this object goes away."""
 
     def __init__(self, source, seconds):
-        self.wait_left = seconds
-        self.stderr = tempfile.TemporaryFile()  # noqa: SIM115  (closed with the reader)
-        self.proc = subprocess.Popen(
-            [sys.executable, "-I", "-B", str(READER),
-             str(settings.KKMP_IMPORT_READER_MEMORY_MB), str(max(1, int(seconds + 0.999)))],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=self.stderr, bufsize=0,
-            env={"LC_ALL": "C.UTF-8"}, close_fds=True,
-        )
-        self.poll = select.poll()
-        self.poll.register(self.proc.stdout.fileno(), select.POLLIN)
-        self.feeder = threading.Thread(target=self._feed, args=(Source.of(source),), daemon=True)
-        self.feeder.start()
-
-    def _feed(self, source):
-        try:
-            for chunk in source.chunks():
-                self.proc.stdin.write(chunk)
-        except OSError:  # the reader ended early: its exit says why
-            pass
-        finally:
-            try:
-                self.proc.stdin.close()
-            except OSError:
-                pass
-
-    def _read(self, size):
-        fd = self.proc.stdout.fileno()
-        buf = bytearray()
-        while len(buf) < size:
-            started = time.monotonic()
-            ready = self.poll.poll(max(self.wait_left, 0) * 1000)
-            self.wait_left -= time.monotonic() - started
-            if not ready:
-                self._fail("timed out")
-            chunk = os.read(fd, min(size - len(buf), 1024 * 1024))
-            if not chunk:
-                return None
-            buf += chunk
-        return buf
+        super().__init__(READER, Source.of(source).chunks(), memory_mb=settings.KKMP_IMPORT_READER_MEMORY_MB,
+                         cpu_seconds=seconds + 0.999, seconds=seconds, lifetime=WALL_SECONDS, allowed=_DATES)
 
     def recv(self, next_row=None):
-        header = self._read(8)
-        if header is None or len(header) < 8:
-            self._fail("ended")
-        (size,) = struct.unpack("<Q", header)
-        if size > _MESSAGE_LIMIT:
-            self.close()
-            if next_row is not None:
-                raise _row_too_long(next_row)
-            raise ImportFileError(_limits_message())
-        payload = self._read(size)
-        if payload is None:
-            self._fail("ended")
+        """The next message: head, rows or end. A row longer than ROW_MAX_CHARS, a reader
+        over its limits or ended without a word, and a workbook calamine refuses are plain
+        refusals (`ImportFileError`)."""
         try:
-            message = _Values(io.BytesIO(payload)).load()
-        except Exception:  # noqa: BLE001  (a reader that writes nonsense is broken)
-            self._fail("sent an unreadable message")
+            message = super().recv(limit=_MESSAGE_LIMIT)
+        except MessageTooLong:
+            raise (_row_too_long(next_row) if next_row is not None else ImportFileError(_limits_message())) from None
+        except ChildStopped as stop:  # a signal (out of memory, CPU), or too slow
+            log.warning("XLSX reader %s (exit status %s): %s", stop.what, stop.returncode, _for_log(stop.detail, 600))
+            raise ImportFileError(_limits_message()) from None
         kind = message[0]
         if kind in ("head", "rows", "end"):
             return message
@@ -124,32 +70,6 @@ class _Reader:
             log.info("XLSX refused by the reader: %s", _for_log(detail))
             raise ImportFileError(XLSX_DAMAGED)
         raise RuntimeError(f"the XLSX reader is broken: {_for_log(detail)}")
-
-    def _fail(self, what):
-        """The reader stopped without saying why (a signal: out of memory, CPU) or took too
-        long: the workbook is refused as beyond the limits."""
-        self.close()
-        code = self.proc.returncode
-        self.stderr.seek(0)
-        detail = self.stderr.read(600).decode("utf-8", "replace").strip().replace("\n", " | ")
-        log.warning("XLSX reader %s (exit status %s): %s", what, code, _for_log(detail, 600))
-        raise ImportFileError(_limits_message())
-
-    def close(self):
-        proc = getattr(self, "proc", None)
-        if proc is None:
-            return
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-        self.feeder.join(5)
-        proc.stdout.close()
-
-    def __del__(self):
-        try:
-            self.close()
-        except Exception:  # noqa: BLE001, S110  (interpreter shutdown)
-            pass
 
 
 class _Sheets:

@@ -5,7 +5,8 @@ web or task worker: the XLSX reader (`imports/xlsx_reader.py`) and the QR photo 
 
 `Child(job, data, ...)` starts `kkmp/isolated_child.py` (the child's side: the limits, then the
 job's `run`) with `python -I -B`, an empty environment and no open files but its pipes, writes
-`data` to its stdin from a thread, and reads its messages from its stdout within `seconds` of
+`data` (bytes, or an iterable of byte chunks: a file streamed from disk) to its stdin from a
+thread, and reads its messages from its stdout within `seconds` of
 waiting in all. Messages are unpickled as plain values only (lists, tuples, dicts, numbers,
 text, plus the classes the caller allows). The child is killed when the parent is done with it,
 when it is too slow, and when the `Child` goes away.
@@ -78,7 +79,8 @@ class Child:
 
     def _feed(self, data):
         try:
-            self.proc.stdin.write(data)
+            for chunk in (data,) if isinstance(data, (bytes, bytearray, memoryview)) else data:
+                self.proc.stdin.write(chunk)
         except OSError:  # the child ended early: its exit says why
             pass
         finally:

@@ -1,4 +1,4 @@
-"""The isolated child of `kkmp.isolated` (the QR photo decoder's, kkmp/isolated_child.py): it
+"""The isolated child of `kkmp.isolated` (the QR photo decoder's and the XLSX reader's, kkmp/isolated_child.py): it
 runs a job without the environment or the project, answers with plain values only, and is
 ended when it gives no answer."""
 
