@@ -15,6 +15,7 @@ from koperasi.models import Account, Attendance, Entry, Officer
 from koperasi.simpanan import batch as simpanan_batch
 from koperasi.simpanan import reverse_entry
 from members.models import Member, MemberStatusChange
+from members.services import make_applicant_again
 from members.signals import members_changed
 
 from .base import UndoRefused
@@ -129,12 +130,8 @@ def reverse_payments(batch, *, todo, kelurahan_ids, by):
     for member_id, joined_before, change_id in batch.activated_members:
         member = Member.objects.get(pk=member_id)
         accepted = MemberStatusChange.objects.filter(pk=change_id).values_list("on", flat=True).first() or member.joined_on
-        member.status = Member.Status.CALON
-        member.joined_on = date.fromisoformat(joined_before)
-        member.save(update_fields=["status", "joined_on", "updated_at"])
-        # The status history is append-only: the acceptance stays, and this change, dated
-        # the same day, makes them an applicant from that day on (`with_status_on`).
-        MemberStatusChange.objects.create(member=member, status=Member.Status.CALON, on=accepted, reason=reason[:255],
-                                          recorded_by=by if getattr(by, "is_authenticated", False) else None)
+        # Dated as the acceptance, an applicant from that day on (`with_status_on`).
+        make_applicant_again(member=member, joined_on=date.fromisoformat(joined_before), on=accepted, reason=reason,
+                             by=by, notify=False)
     if batch.activated_members:
         members_changed.send(sender=Member, kelurahan_ids=kelurahan_ids)

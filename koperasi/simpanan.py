@@ -23,9 +23,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kelurahan.models import Kelurahan
-from members.models import Member, MemberStatusChange
-from members.services import accept_member
-from members.signals import members_changed
+from members.models import Member
+from members.services import accept_member, make_applicant_again
 
 from .models import Account, Cooperative, Entry, Officer
 from .signals import simpanan_changed
@@ -280,7 +279,9 @@ def correct_entry(*, entry, reason, by=None, today=None, form_key=None) -> Entry
         _check_may_become_applicant(member, today)
     correction = reverse_entry(entry=entry, reason=reason, by=by, today=today, form_key=form_key)
     if acceptance is not None and not balances(member).pokok_paid_on:
-        _back_to_applicant(member, on=today, by=by, reason=_(
+        # From the correction's day, which becomes their join date (an acceptance is never
+        # dated before it, so the status history and the status agree).
+        make_applicant_again(member=member, joined_on=today, on=today, by=by, reason=_(
             "Simpanan pokok corrected by %(correction)s: no longer fully paid."
         ) % {"correction": correction.receipt_number})
     return correction
@@ -323,18 +324,6 @@ def _check_may_become_applicant(member, today):
             % {"name": member.name},
             code="serves",
         )
-
-
-def _back_to_applicant(member, *, on, reason, by):
-    """The member an applicant again from `on`, which becomes their join date (an acceptance
-    is never dated before it, so the status history and the status agree); the earlier
-    application and acceptance stay in the history."""
-    member.status = Member.Status.CALON
-    member.joined_on = on
-    member.save(update_fields=["status", "joined_on", "updated_at"])
-    MemberStatusChange.objects.create(member=member, status=Member.Status.CALON, on=on, reason=reason[:255],
-                                      recorded_by=_user(by))
-    members_changed.send(sender=Member, kelurahan_ids=[member.kelurahan_id])
 
 
 def _check_repeat(form_key, *, member, type, kind, reverses=None):

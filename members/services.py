@@ -270,6 +270,21 @@ def accept_member(*, member: Member, accepted_on: date, reason: str = "", by=Non
     return member
 
 
+def make_applicant_again(*, member: Member, joined_on: date, on: date, reason: str, by=None, notify=True) -> Member:
+    """An active member becomes an applicant (calon) again, from `on` in the status history,
+    with `joined_on` their join date: an acceptance that rested on something undone (a
+    simpanan pokok corrected, a payments import undone). The acceptance stays in the history,
+    which is append-only. `notify=False` leaves `members_changed` to the caller (once for a
+    batch). The caller holds the member's lock."""
+    member.status = Member.Status.CALON
+    member.joined_on = joined_on
+    member.save(update_fields=["status", "joined_on", "updated_at"])
+    _record_status(member, Member.Status.CALON, on, reason, by)
+    if notify:
+        members_changed.send(sender=Member, kelurahan_ids=[member.kelurahan_id])
+    return member
+
+
 @transaction.atomic
 def record_leaving(*, member: Member, status: str, left_on: date, reason: str = "", by=None) -> Member:
     """Record that a member (or an applicant) resigned, died or was expelled; the member is
