@@ -285,7 +285,7 @@ def measure_photo(path):
     from django.core.exceptions import ValidationError
     from django.core.files.uploadedfile import SimpleUploadedFile
 
-    from koperasi import rapat  # loaded before the baseline, as in a warm worker
+    from koperasi import qr_photo  # loaded before the baseline, as in a warm worker
 
     decoder = []
 
@@ -301,7 +301,7 @@ def measure_photo(path):
     before = _high_water_kib()
     started = time.perf_counter()
     try:
-        outcome = "ok: " + rapat.read_qr(upload)
+        outcome = "ok: " + qr_photo.read_qr(upload)
     except ValidationError as exc:
         outcome = "refused: " + exc.messages[0]
     seconds = time.perf_counter() - started

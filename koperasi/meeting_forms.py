@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from members.forms import DateInput
 
-from . import rapat
+from . import qr_photo, rapat
 from .models import Attendance, Meeting
 
 
@@ -35,11 +35,11 @@ class MeetingForm(forms.ModelForm):
 
 
 class PhotoLimitHandler(FileUploadHandler):
-    """Stops an upload past `rapat.PHOTO_MAX_BYTES` while it arrives, so a huge file is never
+    """Stops an upload past `qr_photo.PHOTO_MAX_BYTES` while it arrives, so a huge file is never
     stored (the rest of the request is read and discarded: `StopUpload(connection_reset=False)`).
     The view installs it before the request is parsed and reads `too_large` afterwards."""
 
-    def __init__(self, request=None, limit=rapat.PHOTO_MAX_BYTES):
+    def __init__(self, request=None, limit=qr_photo.PHOTO_MAX_BYTES):
         super().__init__(request)
         self.limit = limit
         self.received = 0
@@ -85,12 +85,12 @@ class AttendanceForm(forms.Form):
     def clean(self):
         data = super().clean()
         if self.too_large:
-            self.add_error("photo", rapat.photo_too_large())
+            self.add_error("photo", qr_photo.photo_too_large())
             return data
         photo = data.get("photo")
         if photo:
             try:
-                data["number"] = rapat.read_qr(photo)
+                data["number"] = qr_photo.read_qr(photo)
             except forms.ValidationError as exc:
                 self.add_error("photo", exc)
                 return data

@@ -1,8 +1,8 @@
 """The QR photo decoder's own process: Pillow and zxing-cpp on an uploaded photo, behind limits.
 
-`koperasi.rapat.read_qr` runs this file as a job of `kkmp/isolated_child.py` (capped in memory,
+`koperasi.qr_photo.read_qr` runs this file as a job of `kkmp/isolated_child.py` (capped in memory,
 CPU and wall-clock time, see `kkmp.isolated`): it writes the photo to the child's stdin and
-reads one message back. The limits come as one JSON argument (`koperasi.rapat.PHOTO_*`).
+reads one message back. The limits come as one JSON argument (`koperasi.qr_photo.PHOTO_*`).
 
 Before a pixel is decoded: only the formats we accept are opened (`Image.open(formats=...)`:
 Pillow would otherwise try every plugin it has, EPS through Ghostscript among them); a JPEG's

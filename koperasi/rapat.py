@@ -31,7 +31,6 @@ from members.models import Member, MemberStatusChange
 
 from .models import Attendance, Cooperative, Decision, Meeting
 from .profile import cooperative_of
-from .qr_photo import PHOTO_MAX_BYTES, photo_too_large, read_qr  # noqa: F401  (the attendance form's)
 
 # The audit action of every write to a meeting, with the meeting (or, for attendance, the
 # member) as the object and `change` saying what.

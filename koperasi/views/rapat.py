@@ -22,6 +22,7 @@ from .. import rapat as service
 from ..meeting_forms import AttendanceForm, DecisionForm, MeetingForm, PhotoLimitHandler
 from ..models import Meeting
 from ..profile import cooperative_of
+from ..qr_photo import PHOTO_MAX_BYTES
 
 RECENT_ATTENDANCE = 20  # shown on the meeting's page; the attendance sheet has them all
 
@@ -117,7 +118,7 @@ def _detail(request, meeting, *, attendance_form=None, decision_form=None):
         "started": started,
         "attendance_form": (attendance_form or AttendanceForm()) if may_record else None,
         "decision_form": (decision_form or DecisionForm()) if may_record else None,
-        "photo_max_mb": service.PHOTO_MAX_BYTES // (1024 * 1024),
+        "photo_max_mb": PHOTO_MAX_BYTES // (1024 * 1024),
     })
 
 

@@ -19,7 +19,7 @@ from django.utils import timezone
 from PIL import Image
 
 from audit.models import AuditEvent
-from koperasi import rapat
+from koperasi import qr_photo, rapat
 from koperasi.models import Attendance, Cooperative, Decision, Meeting
 from members.models import Member
 from members.services import accept_member, record_leaving, register_member
@@ -222,11 +222,11 @@ def test_an_image_of_huge_dimensions_is_refused_from_its_header(officer_client, 
 def test_a_photo_over_10_mb_is_refused_while_it_arrives(officer_client, kelurahan_a):
     member(kelurahan_a, 1)
     rat = meeting(kelurahan_a)
-    big = qr_png("64.71.05.1002-00001") + b"\0" * (rapat.PHOTO_MAX_BYTES + 1)
+    big = qr_png("64.71.05.1002-00001") + b"\0" * (qr_photo.PHOTO_MAX_BYTES + 1)
     assert refused(officer_client, rat, {"photo": upload(big)}) == [
         "The photo is larger than 10 MB: take it again at a lower resolution, or type the member number."]
     with pytest.raises(ValidationError, match="larger than 10 MB"):  # the service checks too
-        rapat.read_qr(upload(big))
+        qr_photo.read_qr(upload(big))
 
 
 def test_a_photo_without_a_qr_code_says_so(officer_client, kelurahan_a):
