@@ -116,7 +116,7 @@ class HouseholdImport(BaseImport):
     def parse(self, table):
         parsed = Parsed()
         self.fold = {"heads": {}, "per_person": False, "layouts": set()}
-        self.sheet_notes, self.used_columns, self.unused_columns = [], [], []
+        self.sheet_stats, self.used_columns, self.unused_columns = [], [], []
         sheets = 0
         for sheet in table.sheets():
             sheets += 1
@@ -135,7 +135,7 @@ class HouseholdImport(BaseImport):
                     % {"n": without_head}
                 )
         self.file_warnings = self.describe_columns()
-        parsed.notes = self.sheet_notes
+        parsed.notes = self.sheet_notes(parsed)
         self.in_file_head_duplicates(parsed, self.label("nik_kepala_keluarga"))
         return parsed
 
@@ -320,16 +320,28 @@ class HouseholdImport(BaseImport):
             elif not records[key][4] and rt:
                 old = records[key]
                 records[key] = (old[0], old[1], old[2], old[3], rt, rw)
-        several = sheet_number > 1 or table.next_sheet is not None
-        if several and len(problems_out) > problems_before:  # which sheet each problem is on
-            problems_out[problems_before:] = [dataclasses.replace(p, sheet=table.sheet_name) for p in problems_out[problems_before:]]
-        households = len(records) - households_before  # the KK this sheet added
-        if per_person:
-            note = _("Sheet '%(sheet)s': %(residents)d residents in %(households)d households.") if table.sheet_name else _(
-                "%(residents)d residents in %(households)d households.")
-            self.sheet_notes.append(note % {"sheet": table.sheet_name, "residents": sheet_rows, "households": households})
-        elif several:
-            self.sheet_notes.append(_("Sheet '%(sheet)s': %(households)d households.") % {"sheet": table.sheet_name, "households": households})
+        self.sheet_stats.append({"name": table.sheet_name, "per_person": per_person, "residents": sheet_rows,
+                                 "households": len(records) - households_before,  # the KK this sheet added
+                                 "problems": (problems_before, len(problems_out))})
+
+    def sheet_notes(self, parsed):
+        """What each sheet gave (residents and households), and, in a workbook of several
+        sheets, the sheet of each problem."""
+        several = len(self.sheet_stats) > 1
+        notes = []
+        for sheet in self.sheet_stats:
+            start, end = sheet["problems"]
+            if several and end > start:
+                parsed.problems[start:end] = [dataclasses.replace(p, sheet=sheet["name"]) for p in parsed.problems[start:end]]
+            if sheet["per_person"]:
+                note = _("Sheet '%(sheet)s': %(residents)d residents in %(households)d households.") if several else _(
+                    "%(residents)d residents in %(households)d households.")
+            elif several:
+                note = _("Sheet '%(sheet)s': %(households)d households.")
+            else:
+                continue
+            notes.append(note % {**sheet, "sheet": sheet["name"]})
+        return notes
 
     def locate(self, raw_kel, raw_kec, parts, *, default):
         """(kelurahan id, None) for where a row says it lives, or (None, what is wrong): SIAK's
