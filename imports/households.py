@@ -134,8 +134,9 @@ class HouseholdImport(BaseImport):
                     _("%(n)d KK have no row with the head of household; they are imported without a head's name and NIK.")
                     % {"n": without_head}
                 )
-        self.file_warnings = self.describe_columns()
-        parsed.notes = self.sheet_notes(parsed)
+        read, unknown = self.describe_columns()
+        self.file_warnings = unknown  # a warning; what was read is told as notes
+        parsed.notes = [*read, *self.sheet_notes(parsed)]
         self.in_file_head_duplicates(parsed, self.label("nik_kepala_keluarga"))
         return parsed
 
@@ -159,17 +160,19 @@ class HouseholdImport(BaseImport):
         ) % {"sheet": brief(sheet.sheet_name)})
 
     def describe_columns(self):
-        """One line for the columns read and one for those not used (known or not)."""
-        lines = []
+        """The lines for the columns read and the layouts' known columns not used (notes), and
+        for the columns not recognised (a warning)."""
+        read, unknown = [], []
         if self.used_columns:
-            lines.append(_("Columns read: %(columns)s.") % {"columns": ", ".join(dict.fromkeys(self.used_columns))})
-        known = [c for c in dict.fromkeys(self.unused_columns) if normalise_header(c) in self.known_unused]
-        unknown = [c for c in dict.fromkeys(self.unused_columns) if normalise_header(c) not in self.known_unused]
+            read.append(_("Columns read: %(columns)s.") % {"columns": ", ".join(dict.fromkeys(self.used_columns))})
+        unused = list(dict.fromkeys(self.unused_columns))
+        known = [c for c in unused if normalise_header(c) in self.known_unused]
+        others = [c for c in unused if normalise_header(c) not in self.known_unused]
         if known:
-            lines.append(_("Columns of the population export not used here: %(columns)s.") % {"columns": ", ".join(known)})
-        if unknown:
-            lines.append(_("Column(s) not recognised and not imported: %(columns)s.") % {"columns": ", ".join(unknown[:20])})
-        return lines
+            read.append(_("Columns of the population export not used here: %(columns)s.") % {"columns": ", ".join(known)})
+        if others:
+            unknown.append(_("Column(s) not recognised and not imported: %(columns)s.") % {"columns": ", ".join(others[:20])})
+        return read, unknown
 
     def parse_sheet(self, table, parsed, sheet_number):
         columns = self.columns(table)
