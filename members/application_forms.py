@@ -5,11 +5,13 @@ import re
 import unicodedata
 
 from django import forms
+from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .identity import check_nik, check_no_kk
 from .models import Application, validate_phone
-from .values import normalise_phone, normalise_rt_rw
+from .values import age_on, normalise_phone, normalise_rt_rw
 
 # Letters of any script, spaces and the punctuation names carry (Nur'aini, Sri R. Dewi, Al-Amin).
 _NAME_PUNCTUATION = set(" .,'-")
@@ -64,6 +66,16 @@ class ApplicationForm(forms.Form):
         check = check_nik(self.cleaned_data["nik"], warnings=False)
         if check.errors:
             raise forms.ValidationError(check.errors)
+        # The NIK carries the birth date. A resident under the minimum age may join only when
+        # married (`Member.clean`), which this page does not ask: they apply in person instead.
+        if age_on(check.birth_date, timezone.localdate()) < settings.KKMP_MIN_AGE:
+            raise forms.ValidationError(
+                _(
+                    "Members must be at least %(min)d years old (by the birth date in the NIK), or "
+                    "married. If you are married, apply in person to the cooperative's pengurus."
+                ) % {"min": settings.KKMP_MIN_AGE},
+                code="too_young",
+            )
         return check.value
 
     def clean_no_kk(self):

@@ -390,3 +390,22 @@ def test_a_kelurahan_of_another_city_has_its_own_join_page(client, roles):
     user.groups.add(roles[OFFICER_GROUP])
     kelurahan.officers.add(user)
     assert client.get(join_url(kelurahan)).status_code == 200
+
+
+def _nik_born(born, serial=78):
+    return make_nik(serial, day=born.day, month=born.month, yy=born.year % 100, female=True)
+
+
+def test_a_resident_under_the_minimum_age_is_told_to_apply_in_person_and_nothing_is_stored(client, officer, kelurahan_a):
+    today = timezone.localdate()
+    response = apply(client, kelurahan_a, nik=_nik_born(today.replace(year=today.year - 12)))
+    assert response.status_code == 200 and not Application.objects.exists()
+    assert "at least 17 years old" in response.content.decode()
+    assert "apply in person" in response.content.decode()
+
+
+def test_a_resident_who_turned_the_minimum_age_today_may_apply(client, officer, kelurahan_a):
+    today = timezone.localdate()
+    born = today.replace(year=today.year - 17) if (today.month, today.day) != (2, 29) else today.replace(year=today.year - 17, day=28)
+    assert apply(client, kelurahan_a, nik=_nik_born(born)).status_code == 302
+    assert Application.objects.get().nik == _nik_born(born)
