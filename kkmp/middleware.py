@@ -109,6 +109,10 @@ class RequestIdFilter(logging.Filter):
             request_id, proxy = _request_id.get(), _proxy_request_id.get()
         record.request_id = request_id
         record.request_ids = f"{request_id} proxy={proxy}" if proxy else request_id
+        # A refusal is not a fault: Django logs a raised PermissionDenied (or Http404) with its
+        # traceback; the one line with the path and the request id says all there is.
+        if record.exc_info and isinstance(getattr(record, "status_code", None), int) and record.status_code < 500:
+            record.exc_info = record.exc_text = None
         return True
 
 

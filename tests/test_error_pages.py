@@ -112,3 +112,4 @@ def test_a_403_warning_carries_the_request_id_whether_returned_or_raised(officer
     lines = log_lines()
     assert f"WARNING django.request [{returned['X-Request-ID']}] Forbidden: /dilarang/" in lines
     assert f"WARNING django.request [{raised['X-Request-ID']}] Forbidden (Permission denied): /impor/" in lines
+    assert "Traceback" not in lines and "PermissionDenied" not in lines  # a refusal, not a fault
