@@ -91,6 +91,8 @@ TEMPLATES = [
                 "kkmp.context_processors.language_links",
                 "imports.context_processors.powers",
             ],
+            # kkmp is not an installed app (its admin config is): its template library by name.
+            "libraries": {"numbers": "kkmp.templatetags.numbers"},
         },
     },
 ]
@@ -151,7 +153,7 @@ KKMP_REQUIRE_2FA = env.bool("KKMP_REQUIRE_2FA", default=False)
 KKMP_2FA_ENROLMENT_HOURS = env.int("KKMP_2FA_ENROLMENT_HOURS", default=48)
 OTP_TOTP_ISSUER = "KKMP Anggota"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "dashboard:dashboard"
+LOGIN_REDIRECT_URL = "dashboard:home"  # an officer's cooperative, else the city dashboard
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation -------------------------------------------------------------------
