@@ -58,6 +58,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages gzipped for weak signals (static files come compressed from WhiteNoise, which answers
+    # above this). BREACH: Django adds 0-99 random bytes to each gzip response and masks the
+    # CSRF token per response; the session cookie is SameSite=Lax, so another site cannot make
+    # a signed-in request whose size it could watch (docs/security.md).
+    "django.middleware.gzip.GZipMiddleware",
     "kkmp.middleware.RequestIdMiddleware",
     "kkmp.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
