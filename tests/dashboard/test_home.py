@@ -143,3 +143,11 @@ def test_the_home_shows_no_figures_of_a_kelurahan_without_campaign(officer_clien
     response = officer_client.get(HOME)
     assert response.status_code == 200 and response.context["progress"].status == "tanpa_target"
     assert response.context["campaign"] is None and 'data-figure="target"' not in response.content.decode()
+
+
+def test_the_card_scan_checks_the_csrf_token_itself(officer, cooperative):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(officer)
+    assert client.post(reverse("dashboard:home_scan", args=[cooperative.pk]), {"number": "2"}).status_code == 403
