@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 import segno
-from playwright.sync_api import expect
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from dashboard.models import Campaign
 from kelurahan.models import HouseholdCount
