@@ -215,3 +215,43 @@ def test_a_reviewers_dashboard_on_a_phone(browser, live_server, reviewer, kelura
     page.click(f"[data-card='{kelurahan_a.kode}'] a")
     assert page.locator("h1").inner_text().startswith("KKMP Sepinggan")
     check(page, screenshots, "reviewer-03-kelurahan")
+
+
+def test_the_officers_path_works_before_any_script_runs(browser, live_server, officer, kelurahan_a, day):  # noqa: F811
+    """A weak signal: the scripts have not arrived (here: switched off). The menu opens (a
+    <details>), registering works, and the home's counts are links."""
+    context = browser.new_context(viewport=PHONE, java_script_enabled=False)
+    page = context.new_page()
+    page.goto(f"{live_server.url}/en/masuk/")
+    page.fill("#id_username", officer.username)
+    page.fill("#id_password", "rahasia-uji-123")
+    page.click("main button[type=submit]")
+    assert page.locator("[data-home=progress] [data-figure=kk_terwakili]").inner_text() == "1"
+    page.click(".menu > summary")
+    assert page.locator(".menu-panel .sign-out button").is_visible()
+    page.goto(f"{live_server.url}/en/")
+    page.click("[data-action=register]")
+    page.fill("#id_nik", "6471 0512 0390 0903")
+    page.fill("#id_name", "Tanpa Skrip")
+    page.fill("#id_no_kk", make_no_kk(903))
+    page.check("#id_is_head_of_household")
+    page.click("main button[type=submit]")
+    assert Member.objects.filter(name="Tanpa Skrip", nik="6471051203900903").exists()
+    assert page.locator(".details [data-copy]").first.inner_text() == "6471 0512 0390 0903"
+    assert page.locator("button.copy").count() == 0  # the copy button needs the script
+    context.close()
+
+
+def test_the_homes_card_scan_reads_a_card_with_the_camera(browser, live_server, officer, kelurahan_a, day):  # noqa: F811
+    """Where the browser has a camera API and BarcodeDetector (faked for headless Chromium as in
+    the meeting's scanner test), the card scan opens the camera and then the member's page."""
+    from tests.koperasi.test_rapat_browser import FAKE_SCANNER
+
+    member = Member.objects.get(name="Anggota Lama")
+    page = sign_in(browser, live_server, officer, init_script=FAKE_SCANNER % member.member_number)
+    page.goto(f"{live_server.url}/en/beranda/{kelurahan_a.pk}/pindai/")
+    assert page.locator("[data-photo-form]").is_visible() or page.locator("[data-scan-start]").is_visible()
+    with page.expect_navigation():
+        page.click("[data-scan-start]")
+    assert page.url.endswith(member.get_absolute_url())
+    assert page.locator(".messages .success").inner_text().startswith("Card read: Anggota Lama")
