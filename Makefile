@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed-$(shell cksum requirements.txt | cut -d' ' -f1)
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: install run test lint migrations-check messages bench audit audit-tools clean
+.PHONY: install run test lint migrations-check messages bench bench-pages audit audit-tools clean
 
 $(STAMP): requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ messages: install
 # Import and dashboard figures on PostgreSQL (BENCH_ROWS, BENCH_MEMBERS, BENCH_DATABASE_URL).
 bench: install
 	$(PY) bench/run.py
+
+# Only the page weights (bytes per page with gzip, static files cached; its own SQLite demo database).
+bench-pages: install
+	$(PY) bench/pages.py
 
 # Known vulnerabilities in requirements.txt (pip-audit in its own venv; .ci/known-vulnerabilities.toml).
 AUDIT_VENV  := .venv-audit

@@ -2,12 +2,15 @@
 
 from django.urls import path
 
-from . import views
+from . import views, views_home
 
 app_name = "dashboard"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("", views_home.home, name="home"),
+    path("beranda/<int:pk>/", views_home.home_kelurahan, name="home_kelurahan"),
+    path("beranda/<int:pk>/pindai/", views_home.home_scan, name="home_scan"),
+    path("dasbor/", views.dashboard, name="dashboard"),
     path("dasbor/unduh.<str:fmt>", views.dashboard_export, name="dashboard_export"),
     path("dasbor/provinsi/", views.dashboard_rollup, name="dashboard_rollup"),
     path("dasbor/tren/", views.trend, name="trend"),

@@ -58,6 +58,11 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Pages gzipped for weak signals (static files come compressed from WhiteNoise, which answers
+    # above this). BREACH: Django adds 0-99 random bytes to each gzip response and masks the
+    # CSRF token per response; the session cookie is SameSite=Lax, so another site cannot make
+    # a signed-in request whose size it could watch (docs/security.md).
+    "django.middleware.gzip.GZipMiddleware",
     "kkmp.middleware.RequestIdMiddleware",
     "kkmp.middleware.SecurityHeadersMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -91,6 +96,8 @@ TEMPLATES = [
                 "kkmp.context_processors.language_links",
                 "imports.context_processors.powers",
             ],
+            # kkmp is not an installed app (its admin config is): its template library by name.
+            "libraries": {"numbers": "kkmp.templatetags.numbers"},
         },
     },
 ]
@@ -151,7 +158,7 @@ KKMP_REQUIRE_2FA = env.bool("KKMP_REQUIRE_2FA", default=False)
 KKMP_2FA_ENROLMENT_HOURS = env.int("KKMP_2FA_ENROLMENT_HOURS", default=48)
 OTP_TOTP_ISSUER = "KKMP Anggota"
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "dashboard:dashboard"
+LOGIN_REDIRECT_URL = "dashboard:home"  # an officer's cooperative, else the city dashboard
 LOGOUT_REDIRECT_URL = "login"
 
 # --- Internationalisation -------------------------------------------------------------------

@@ -13,7 +13,7 @@ payments reach the current month (paying ahead counts).
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Sum, Value, When
+from django.db.models import Case, Count, ExpressionWrapper, F, IntegerField, Q, Sum, Value, When
 from django.db.models.functions import Coalesce, ExtractMonth, ExtractYear
 from django.db.models.lookups import GreaterThan
 from django.utils import timezone
@@ -88,6 +88,29 @@ def with_wajib_due(members, today=None):
 def in_arrears(members, today=None):
     """The active members of `members` who are in arrears (menunggak)."""
     return with_wajib_due(members.filter(status=Member.Status.AKTIF), today).filter(wajib_unpaid__gte=F("arrears_limit"))
+
+
+def _pokok_unpaid():
+    """Active members whose simpanan pokok is not fully paid (no balance yet, or no date it
+    was fully paid): accepted, and still owing the one payment every member makes."""
+    return Q(status=Member.Status.AKTIF) & (Q(account__isnull=True) | Q(account__pokok_paid_on__isnull=True))
+
+
+def pokok_unpaid(members):
+    """The members of `members` accepted (active) whose simpanan pokok is unpaid."""
+    return members.filter(_pokok_unpaid())
+
+
+def to_do(members, today=None):
+    """What an officer has to do about `members` (one kelurahan's), in one query:
+    `calon` (applicants waiting to be accepted), `pokok_unpaid` (accepted, simpanan pokok
+    unpaid) and `in_arrears` (active members in arrears with simpanan wajib)."""
+    counts = with_wajib_due(members, today).aggregate(
+        calon=Count("pk", filter=Q(status=Member.Status.CALON)),
+        pokok_unpaid=Count("pk", filter=_pokok_unpaid()),
+        in_arrears=Count("pk", filter=Q(status=Member.Status.AKTIF, wajib_unpaid__gte=F("arrears_limit"))),
+    )
+    return {key: value or 0 for key, value in counts.items()}
 
 
 def _of_kelurahan(queryset, kelurahan):

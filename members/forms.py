@@ -2,6 +2,7 @@
 concurrent edits), accepting an applicant, recording a departure, and the member list's filters."""
 
 from django import forms
+from django.core.validators import MaxLengthValidator
 from django.utils import timezone
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
@@ -89,10 +90,10 @@ class MemberForm(forms.ModelForm):
         accepting an application to its cooperative does."""
         super().__init__(*args, **kwargs)
         self.warnings = []
-        self.fields["nik"].max_length = 32  # typed with spaces or dots; cleaned to 16 digits
-        self.fields["nik"].widget.attrs["maxlength"] = 32
-        self.fields["phone"].max_length = 24  # typed with spaces or dashes; cleaned to digits
-        self.fields["phone"].widget.attrs["maxlength"] = 24
+        # Typed with spaces or dots (`6471 0571 0168 2201`, as the pages show it) and cleaned to
+        # 16 digits; the field's own length validator (the model's 16) goes with its max_length.
+        _typed_length(self.fields["nik"], 32)
+        _typed_length(self.fields["phone"], 24)  # typed with spaces or dashes; cleaned to digits
         self.duplicates = []
         # Members of cooperatives this user may not read, that the checks ran into:
         # [(kind, member)], for the audit trail. Messages about them name nothing.
@@ -327,6 +328,13 @@ class AcceptForm(StatusChangeForm):
 
     def clean_accepted_on(self):
         return self._checked_date()
+
+
+def _typed_length(field, length):
+    """Let `field` take `length` characters as typed (the model's length holds after cleaning)."""
+    field.max_length = length
+    field.widget.attrs["maxlength"] = length
+    field.validators = [v for v in field.validators if not isinstance(v, MaxLengthValidator)] + [MaxLengthValidator(length)]
 
 
 class MemberFilterForm(forms.Form):

@@ -185,7 +185,7 @@ def test_the_committed_mo_matches_its_po(tmp_path):
 
 @pytest.mark.django_db
 def test_the_dashboard_at_the_root_is_in_indonesian(officer_client):
-    response = officer_client.get("/")
+    response = officer_client.get("/dasbor/")
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="id">' in html
@@ -198,7 +198,7 @@ def test_the_dashboard_at_the_root_is_in_indonesian(officer_client):
 
 @pytest.mark.django_db
 def test_the_dashboard_under_en_is_in_english(officer_client):
-    response = officer_client.get("/en/")
+    response = officer_client.get("/en/dasbor/")
     assert response.status_code == 200
     html = response.content.decode()
     assert '<html lang="en">' in html

@@ -28,6 +28,8 @@ NAMES = sorted(set(id_urls()))
 
 # Member URLs whose pk is a kelurahan (the exports of its register), not a member.
 KELURAHAN_URLS = {"members:register_xlsx", "members:meeting_list", "members:kelurahan_cards"}
+# Dashboard URLs whose pk is a kelurahan: its page, and the officer's home and card scan (issue 21).
+DASHBOARD_KELURAHAN_URLS = {"dashboard:kelurahan_detail", "dashboard:home_kelurahan", "dashboard:home_scan"}
 # The officers' queue of applications to join (pk: an application).
 APPLICATION_URLS = {"members:application_detail", "members:application_accept", "members:application_reject"}
 
@@ -40,7 +42,7 @@ def out_of_scope(namespace, kelurahan_b, name=""):
         return Report.objects.create(
             region_kode="64.71", region_name="x", as_of="2025-10-01", data={}, xlsx=b"", created_by=UserFactory(is_superuser=True)
         )
-    if name in KELURAHAN_URLS or name == "dashboard:kelurahan_detail":
+    if name in KELURAHAN_URLS or name in DASHBOARD_KELURAHAN_URLS:
         return kelurahan_b
     if name in APPLICATION_URLS:
         from tests.factories import ApplicationFactory
@@ -99,7 +101,7 @@ def snapshot():
 
 def test_there_are_id_urls_to_walk():
     assert "members:member_detail" in NAMES and "imports:import_undo" in NAMES
-    assert APPLICATION_URLS | {"koperasi:poster"} <= set(NAMES)
+    assert APPLICATION_URLS | DASHBOARD_KELURAHAN_URLS | {"koperasi:poster"} <= set(NAMES)
 
 
 @pytest.mark.parametrize("role", ["officer_b", "reviewer", "anonymous"])
