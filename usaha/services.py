@@ -181,7 +181,7 @@ def find_buyer(unit, text, *, nik_required=False):
     if digits.isdigit() and len(digits) == 16:
         check = check_nik(digits, warnings=False)
         if not check.is_valid:
-            raise ValidationError(check.errors, code="nik")
+            raise ValidationError(check.errors[0], code="nik")
         member = members.filter(nik=digits).first()
         if member is not None:
             return Buyer(member=member, nik=member.nik, name=member.name, no_kk=member.household.no_kk if member.household_id else "")
