@@ -55,7 +55,7 @@ class DeliveryForm(LedgerForm):
     product = ProductChoice(label=_("Product"), queryset=Product.objects.none(), empty_label=None)
     quantity = forms.IntegerField(label=_("Quantity delivered"), min_value=1, max_value=10_000,
                                   widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": 1}))
-    cost = RupiahField(label=_("Total cost (Rp)"), min_value=0, required=False)
+    cost = RupiahField(label=_("Total cost (Rp)"), required=False, help_text=_("Empty when not known."))
     supplier = forms.CharField(label=_("Supplier"), max_length=200, required=False)
     delivery_note = forms.CharField(label=_("Delivery note number"), max_length=60, required=False)
     empties_out = forms.IntegerField(label=_("Empty cylinders returned"), min_value=0, max_value=10_000, required=False,
@@ -121,7 +121,7 @@ class ShuRuleForm(forms.ModelForm):
 
 
 class ShuYearForm(forms.Form):
-    other_costs = RupiahField(label=_("Other costs of the year (Rp)"), min_value=0, required=False,
+    other_costs = forms.IntegerField(label=_("Other costs of the year (Rp)"), min_value=0, max_value=10**12, required=False,
                               help_text=_("Rent, wages, electricity… not already in the cost of the goods sold."))
 
 
