@@ -133,3 +133,5 @@ class ShuDecisionForm(forms.Form):
     def __init__(self, *args, meetings, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["meeting"].queryset = meetings
+        # Listed once (the widget would read the queryset each time it is iterated).
+        self.fields["meeting"].choices = [(m.pk, f"{m.held_on:%d-%m-%Y} · {m.agenda}") for m in meetings]

@@ -26,7 +26,17 @@ from koperasi.terbilang import rupiah_words
 from members.views import _kelurahan_or_404, can_see_full_numbers
 
 from . import reports, services, shu
-from .forms import CorrectionForm, CountForm, DeliveryForm, ProductForm, SaleForm, ShuDecisionForm, ShuRuleForm, ShuYearForm, UnitForm
+from .forms import (
+    CorrectionForm,
+    CountForm,
+    DeliveryForm,
+    ProductForm,
+    SaleForm,
+    ShuDecisionForm,
+    ShuRuleForm,
+    ShuYearForm,
+    UnitForm,
+)
 from .models import BusinessUnit, Het, Product, ShuYear, StockEntry
 
 LOGBOOK_PAGE = 100
