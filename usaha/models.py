@@ -312,6 +312,26 @@ class UnitMonth(models.Model):
         return self.turnover - self.cost
 
 
+class MemberYear(models.Model):
+    """What a member bought from a unit in a year (sales, rupiah; corrections taken off), kept
+    with each sale: the report of sales per member and the SHU's jasa anggota read it."""
+
+    unit = models.ForeignKey(BusinessUnit, on_delete=models.CASCADE, related_name="member_years", verbose_name=_("business unit"))
+    member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="+", verbose_name=_("member"))
+    kelurahan = models.ForeignKey(Kelurahan, on_delete=models.CASCADE, related_name="+", verbose_name=_("cooperative (kelurahan)"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    sales = models.IntegerField(_("sales"), default=0)
+    amount = models.BigIntegerField(_("amount (Rp)"), default=0)
+
+    class Meta:
+        ordering = ["unit", "year", "-amount"]
+        verbose_name = _("member's purchases in a year")
+        verbose_name_plural = _("members' purchases in a year")
+        constraints = [models.UniqueConstraint(fields=["unit", "member", "year"], name="usaha_memberyear_unique")]
+        indexes = [models.Index(fields=["unit", "year", "-amount"], name="usaha_memberyear_ranking"),
+                   models.Index(fields=["kelurahan", "year"], name="usaha_memberyear_kel_year")]
+
+
 class ShuRule(models.Model):
     """How a cooperative divides its SHU (its articles): percentages summing to 100."""
 
@@ -397,4 +417,4 @@ class ShuShare(models.Model):
         return self.jasa_modal + self.jasa_anggota
 
 
-__all__ = ["Het", "BusinessUnit", "Product", "StockEntry", "StockDay", "UnitMonth", "ShuRule", "ShuYear", "ShuShare"] 
+__all__ = ["Het", "BusinessUnit", "Product", "StockEntry", "StockDay", "UnitMonth", "MemberYear", "ShuRule", "ShuYear", "ShuShare"] 

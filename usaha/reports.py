@@ -21,7 +21,7 @@ from kkmp.masking import mask
 from koperasi.models import Account, Cooperative, Meeting
 from members.models import Member
 
-from .models import StockDay, StockEntry, UnitMonth
+from .models import MemberYear, StockDay, StockEntry, UnitMonth
 
 
 def month_bounds(month):
@@ -86,13 +86,13 @@ def logbook_rows(unit, month):
             .order_by("on", "buyer_nik"))
 
 
-def logbook_days(unit, month):
-    """{day: (cylinders, buyers)} of the month, for the logbook's daily totals."""
-    first, last = month_bounds(month)
-    return {row["on"]: (row["cylinders"], row["buyers"]) for row in
-            StockEntry.objects.filter(unit=unit, type=StockEntry.Type.SALE, reversed_by__isnull=True, product__is_lpg_3kg=True,
-                                      on__gte=first, on__lte=last)
-            .order_by().values("on").annotate(cylinders=-Sum("quantity"), buyers=Count("buyer_nik", distinct=True))}
+def logbook_days(rows):
+    """[(day, cylinders, buyers)] of the logbook's rows (`logbook_rows`, read once)."""
+    days = {}
+    for row in rows:
+        cylinders, buyers = days.get(row["on"], (0, 0))
+        days[row["on"]] = (cylinders + row["cylinders"], buyers + 1)
+    return sorted(days.items())
 
 
 def masked_rows(rows, show_full):
@@ -104,11 +104,10 @@ def masked_rows(rows, show_full):
 # --- Sales per member -----------------------------------------------------------------------
 
 def member_sales(unit, year):
-    """[(member id, name, number, sales, rupiah)] of the year's sales to members, largest first."""
-    return (StockEntry.objects.sales().filter(unit=unit, on__year=year, member__isnull=False).order_by()
-            .values("member_id", "member__name", "member__member_number")
-            .annotate(sales=Count("pk", filter=Q(type=StockEntry.Type.SALE)) - Count("pk", filter=Q(type=StockEntry.Type.CORRECTION)),
-                      amount=Sum("amount"))
+    """The year's purchases of each member who bought (`MemberYear`), largest first: dicts of
+    member id, name, number, sales and rupiah."""
+    return (MemberYear.objects.filter(unit=unit, year=year).exclude(sales=0, amount=0)
+            .values("member_id", "member__name", "member__member_number", "sales", "amount")
             .order_by("-amount", "member__member_number"))
 
 

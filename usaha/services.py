@@ -23,7 +23,7 @@ from django.utils.translation import gettext as _
 from members.identity import check_nik, normalise_number
 from members.models import Household, Member
 
-from .models import BusinessUnit, Het, Product, StockDay, StockEntry, UnitMonth
+from .models import BusinessUnit, Het, MemberYear, Product, StockDay, StockEntry, UnitMonth
 
 MAX_QUANTITY = 10_000  # one entry: a typo guard (a delivery truck holds a few hundred cylinders)
 MAX_RUPIAH = 10_000_000_000
@@ -111,29 +111,33 @@ def _move_stock(product, entry):
     product.stock += entry.quantity
     product.empties += _empties_change(product, entry)
     Product.objects.filter(pk=product.pk).update(stock=product.stock, empties=product.empties)
-    day, _created = StockDay.objects.get_or_create(product=product, day=entry.on, defaults={
-        "closing": product.stock - entry.quantity})
-    if entry.type == StockEntry.Type.DELIVERY:
-        day.stock_in += entry.quantity
-    elif entry.type == StockEntry.Type.SALE:
-        day.stock_out += entry.sold
-    else:
-        day.adjusted += entry.quantity
-    day.closing = product.stock
-    day.save(update_fields=["stock_in", "stock_out", "adjusted", "closing"])
+    moved = {"stock_in": entry.quantity if entry.type == StockEntry.Type.DELIVERY else 0,
+             "stock_out": entry.sold if entry.type == StockEntry.Type.SALE else 0,
+             "adjusted": entry.quantity if entry.type in (StockEntry.Type.COUNT, StockEntry.Type.CORRECTION) else 0}
+    # The day's line, updated in place (one query) or made by the day's first entry.
+    if not StockDay.objects.filter(product=product, day=entry.on).update(
+            closing=product.stock, **{name: F(name) + value for name, value in moved.items()}):
+        StockDay.objects.create(product=product, day=entry.on, closing=product.stock, **moved)
+
+
+def _add(model, keys, create, **changes):
+    """Add `changes` to the counter row `keys` (one UPDATE), creating it the first time (under
+    the unit's lock: no other writer makes it meanwhile)."""
+    if not model.objects.filter(**keys).update(**{name: F(name) + value for name, value in changes.items()}):
+        model.objects.create(**keys, **create, **changes)
 
 
 def _count_sale(entry, sign, month_of_sale):
-    """Add (sign 1) or take back (sign -1, a correction) a sale in its month's figures."""
-    month = month_of_sale.replace(day=1)
-    row, _created = UnitMonth.objects.get_or_create(unit_id=entry.unit_id, month=month,
-                                                    defaults={"kelurahan_id": entry.kelurahan_id})
+    """Add (sign 1) or take back (sign -1, a correction) a sale in its month's figures and the
+    member's year."""
     sale = entry if sign > 0 else entry.reverses
     is_member = sale.member_id is not None and sale.is_member_price
-    UnitMonth.objects.filter(pk=row.pk).update(
-        sales=F("sales") + sign, quantity=F("quantity") + sign * sale.sold, turnover=F("turnover") + sign * sale.amount,
-        cost=F("cost") + sign * sale.cost, member_sales=F("member_sales") + (sign if is_member else 0),
-        member_turnover=F("member_turnover") + (sign * sale.amount if is_member else 0))
+    _add(UnitMonth, {"unit_id": entry.unit_id, "month": month_of_sale.replace(day=1)}, {"kelurahan_id": entry.kelurahan_id},
+         sales=sign, quantity=sign * sale.sold, turnover=sign * sale.amount, cost=sign * sale.cost,
+         member_sales=sign if is_member else 0, member_turnover=sign * sale.amount if is_member else 0)
+    if sale.member_id is not None:
+        _add(MemberYear, {"unit_id": entry.unit_id, "member_id": sale.member_id, "year": month_of_sale.year},
+             {"kelurahan_id": entry.kelurahan_id}, sales=sign, amount=sign * sale.amount)
 
 
 # --- Buyers ---------------------------------------------------------------------------------
@@ -156,13 +160,6 @@ class Buyer:
         return ("no_kk", self.no_kk) if self.no_kk else ("buyer_nik", self.nik)
 
 
-def _household_of_nik(nik):
-    member = Member.objects.filter(nik=nik).select_related("household").first()
-    if member is not None and member.household_id:
-        return member.household.no_kk
-    return Household.objects.filter(head_nik=nik).values_list("no_kk", flat=True).first() or ""
-
-
 def find_buyer(unit, text, *, nik_required=False):
     """The buyer `text` names: a member number of the unit's cooperative (whole, or its
     sequence), the text of a member card's QR code, or a 16-digit NIK. Empty: an anonymous
@@ -182,10 +179,15 @@ def find_buyer(unit, text, *, nik_required=False):
         check = check_nik(digits, warnings=False)
         if not check.is_valid:
             raise ValidationError(check.errors[0], code="nik")
-        member = members.filter(nik=digits).first()
-        if member is not None:
-            return Buyer(member=member, nik=member.nik, name=member.name, no_kk=member.household.no_kk if member.household_id else "")
-        return Buyer(nik=digits, no_kk=_household_of_nik(digits))
+        # NIK is unique across the register: a member of this cooperative, or of another one
+        # (whose household is known), or a resident whose KK may be in a household list.
+        member = Member.objects.filter(nik=digits).select_related("household").first()
+        no_kk = member.household.no_kk if member is not None and member.household_id else ""
+        if member is not None and member.kelurahan_id == unit.kelurahan_id:
+            return Buyer(member=member, nik=member.nik, name=member.name, no_kk=no_kk)
+        if member is None:
+            no_kk = Household.objects.filter(head_nik=digits).values_list("no_kk", flat=True).first() or ""
+        return Buyer(nik=digits, no_kk=no_kk)
     member = members.filter(member_number__iexact=text).first()
     if member is None and text.isdigit() and len(text) <= 9:
         member = members.filter(member_seq=int(text)).first()

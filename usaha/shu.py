@@ -17,7 +17,7 @@ from koperasi import simpanan
 from koperasi.models import Entry
 from members.models import Member
 
-from .models import ShuRule, ShuShare, ShuYear, StockEntry, UnitMonth
+from .models import MemberYear, ShuRule, ShuShare, ShuYear, UnitMonth
 
 
 def split(amount, weights):
@@ -65,8 +65,8 @@ def bases(kelurahan, year):
     members = list(Member.objects.filter(kelurahan=kelurahan, status=Member.Status.AKTIF).order_by("member_seq"))
     capital = dict(Entry.objects.filter(kelurahan=kelurahan, paid_on__lte=end, kind__in=[Entry.Kind.POKOK, Entry.Kind.WAJIB])
                    .order_by().values("member_id").annotate(s=Sum("amount")).values_list("member_id", "s"))
-    bought = dict(StockEntry.objects.sales().filter(kelurahan=kelurahan, on__year=year, member__isnull=False)
-                  .order_by().values("member_id").annotate(s=Sum("amount")).values_list("member_id", "s"))
+    bought = dict(MemberYear.objects.filter(kelurahan=kelurahan, year=year).order_by().values("member_id")
+                  .annotate(s=Sum("amount")).values_list("member_id", "s"))
     return [(m, max(capital.get(m.pk, 0), 0), max(bought.get(m.pk, 0), 0)) for m in members]
 
 

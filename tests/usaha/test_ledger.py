@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 
 from tests.factories import make_nik, make_no_kk
 from usaha import reports, services
-from usaha.models import Het, Product, StockDay, StockEntry, UnitMonth
+from usaha.models import Het, MemberYear, Product, StockDay, StockEntry, UnitMonth
 
 from .conftest import TODAY
 
@@ -138,6 +138,8 @@ def test_a_correction_reverses_a_sale_once_and_puts_the_stock_back(lpg, anggota)
     assert Product.objects.get(pk=lpg.pk).stock == 5
     month = UnitMonth.objects.get(unit=lpg.unit)
     assert (month.sales, month.turnover, month.member_turnover) == (0, 0, 0)
+    assert MemberYear.objects.values_list("sales", "amount").get() == (0, 0)
+    assert list(reports.member_sales(lpg.unit, TODAY.year)) == []
     with pytest.raises(ValidationError) as exc:
         services.reverse_entry(entry=sale, reason="lagi", today=TODAY)
     assert exc.value.code == "already_reversed"
