@@ -135,7 +135,10 @@ def measure():
     from django.test.utils import setup_test_environment
     from django.utils import timezone
 
+    from kelurahan.models import Kelurahan
     from members.services import OFFICER_GROUP, REVIEWER_GROUP, ensure_roles
+    from usaha import services
+    from usaha.queries import business_figures
 
     settings.ALLOWED_HOSTS = ["*"]
     setup_test_environment()
@@ -143,6 +146,8 @@ def measure():
     start = time.perf_counter()
     unit, product, sales = generate(today)
     load_seconds = time.perf_counter() - start
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")  # what autovacuum does after a bulk load; the plans need the statistics
     groups = ensure_roles()
     User = get_user_model()
     officer = User.objects.create(username="bench.officer")
@@ -178,8 +183,12 @@ def measure():
         ("the unit's page (year figures)", get(as_officer, f"/usaha/unit/{unit.pk}/")),
         ("sales per member, this year", get(as_officer, f"/usaha/unit/{unit.pk}/penjualan-anggota/")),
         ("recording a sale (POST of the sale form)", sale),
+        ("recording a sale (`usaha.services.record_sale` alone)",
+         lambda: services.record_sale(unit=unit, product=product, quantity=1, buyer=nik(next(serial), "647102"))),
         ("city dashboard with 67 units (officer)", get(as_officer, "/")),
         ("city dashboard with 67 units (reviewer)", get(as_reviewer, "/")),
+        ("the dashboard's business figures alone (`usaha.queries.business_figures`, 2 queries)",
+         lambda: business_figures(Kelurahan.objects.filter(kecamatan__kabupaten_kota__kode="64.71"), today)),
     ]
     for _name, fn in cases:
         fn()  # warm: the session's first visit, the content types
@@ -195,8 +204,8 @@ def run():
     manage("load_regions")
     sales, load_seconds, results = measure()
     lines = [f"\n| business units: an LPG outlet with {sales:,} sales in a year | median ms | target |", "|---|---:|---:|"]
-    lines += [f"| {name} | {ms:.1f} | {'< 30' if 'sale' in name and 'POST' in name else '< 50'} |" for name, ms in results]
-    lines.append(f"\nWriting the year's ledger in bulk: {load_seconds:.0f} s")
+    lines += [f"| {name} | {ms:.1f} | {'< 30' if 'recording' in name else '< 50'} |" for name, ms in results]
+    lines.append(f"\nWriting the year's ledger in bulk: {load_seconds:.0f} s; load average {os.getloadavg()[0]:.1f}")
     return "\n".join(lines)
 
 

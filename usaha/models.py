@@ -225,6 +225,7 @@ class StockEntry(models.Model):
         ]
         indexes = [
             models.Index(fields=["unit", "on"], name="usaha_entry_unit_on"),
+            models.Index(fields=["unit", "type", "on"], name="usaha_entry_unit_type_on"),
             models.Index(fields=["unit", "no_kk", "on"], name="usaha_entry_unit_kk_on"),
             models.Index(fields=["unit", "buyer_nik", "on"], name="usaha_entry_unit_nik_on"),
             models.Index(fields=["member", "on"], name="usaha_entry_member_on"),
