@@ -75,33 +75,34 @@ def daily_book(product, month, today=None):
 
 # --- The LPG logbook ------------------------------------------------------------------------
 
-def logbook_rows(unit, month):
-    """The month's LPG 3 kg sales per day per NIK (corrected sales left out), as the agent asks:
-    (day, NIK, name, KK, cylinders, rupiah), by day then NIK. A queryset of dicts.
-
-    The unit's LPG products and the month's corrected sales are read first (two small queries,
-    a correction found by the (unit, type, date) index from the month's first day on), so that
-    the month's sales are grouped without a join per sale (an anti-join on the corrections
-    read the whole ledger: 40 ms at 100,000 sales)."""
+def logbook_sales(unit, month):
+    """The month's LPG 3 kg sales, corrected ones left out. The unit's LPG products and the
+    month's corrected sales are read first (two small queries; a correction is found by the
+    (unit, type, date) index from the month's first day on), so that the month's sales are
+    grouped without a join per sale: an anti-join on the corrections read the whole ledger
+    (40 ms at 100,000 sales)."""
     first, last = month_bounds(month)
     products = list(unit.products.filter(is_lpg_3kg=True).values_list("pk", flat=True))
     corrected = list(StockEntry.objects.filter(unit=unit, type=StockEntry.Type.CORRECTION, on__gte=first,
                                                reverses__on__gte=first, reverses__on__lte=last)
                      .values_list("reverses_id", flat=True))
     return (StockEntry.objects.filter(unit=unit, type=StockEntry.Type.SALE, on__gte=first, on__lte=last, product_id__in=products)
-            .exclude(pk__in=corrected)
-            .order_by().values("on", "buyer_nik").annotate(name=Max("buyer_name"), no_kk=Max("no_kk"),
-                                                           cylinders=-Sum("quantity"), amount=Sum("amount"))
+            .exclude(pk__in=corrected).order_by())
+
+
+def logbook_rows(sales):
+    """The month's LPG 3 kg sales (`logbook_sales`) per day per NIK, as the agent asks: (day,
+    NIK, name, KK, cylinders, rupiah), by day then NIK. A queryset of dicts (paginated)."""
+    return (sales.values("on", "buyer_nik")
+            .annotate(name=Max("buyer_name"), no_kk=Max("no_kk"), cylinders=-Sum("quantity"), amount=Sum("amount"))
             .order_by("on", "buyer_nik"))
 
 
-def logbook_days(rows):
-    """[(day, cylinders, buyers)] of the logbook's rows (`logbook_rows`, read once)."""
-    days = {}
-    for row in rows:
-        cylinders, buyers = days.get(row["on"], (0, 0))
-        days[row["on"]] = (cylinders + row["cylinders"], buyers + 1)
-    return sorted(days.items())
+def logbook_days(sales):
+    """[(day, (cylinders, buyers))] of the month's sales (`logbook_sales`), the daily totals."""
+    return [(row["on"], (row["cylinders"], row["buyers"])) for row in
+            sales.values("on").annotate(cylinders=-Sum("quantity"),
+                                                              buyers=Count("buyer_nik", distinct=True)).order_by("on")]
 
 
 def masked_rows(rows, show_full):
@@ -198,7 +199,7 @@ def _book(title, header, rows, notes=()):
 
 def logbook_xlsx(unit, month, *, show_full):
     rows = ((r["on"], r["buyer_nik"], r["name"], r["no_kk"], r["cylinders"], r["amount"])
-            for r in masked_rows(logbook_rows(unit, month).iterator(), show_full))
+            for r in masked_rows(logbook_rows(logbook_sales(unit, month)).iterator(), show_full))
     notes = [_("LPG 3 kg logbook of %(unit)s, %(month)s.") % {"unit": unit.name, "month": month.strftime("%m-%Y")},
              _("Full NIK: personal data (UU 27/2022), for the agent only.") if show_full
              else _("NIK and KK masked: only the cooperative's officers get the full numbers.")]

@@ -279,11 +279,9 @@ def logbook(request, pk):
     unit = _unit_or_404(request, pk)
     month = reports.parse_month(request.GET.get("bulan"))
     show_full = can_see_full_numbers(request.user, unit.kelurahan_id)
-    # One grouped read of the month (a few thousand rows at a busy outlet): the days' totals
-    # and the page come from it, instead of three aggregations over the month's sales.
-    rows = list(reports.logbook_rows(unit, month))
-    page = Paginator(rows, LOGBOOK_PAGE).get_page(request.GET.get("halaman"))
-    days = reports.logbook_days(rows)
+    sales = reports.logbook_sales(unit, month)
+    page = Paginator(reports.logbook_rows(sales), LOGBOOK_PAGE).get_page(request.GET.get("halaman"))
+    days = reports.logbook_days(sales)
     return render(request, "usaha/logbook.html", {
         "unit": unit, "month": month, "page": page, "rows": list(reports.masked_rows(page.object_list, show_full)),
         "days": days, "total": sum(c for _d, (c, _b) in days), "show_full": show_full,

@@ -49,9 +49,9 @@ PINS = {
     # 5: the unit; 6: the products; 7: the day before the month; 8: the month's days.
     ("daily_book", "officer"): 8, ("daily_book", "reviewer"): 8,
     # 5: the unit, 6: may see full numbers (managed; none for a reviewer), 7: the unit's LPG
-    # products, 8: the month's corrected sales, 9: the month's sales per day and NIK, read once
-    # (the page and the days' totals come from it).
-    ("logbook", "officer"): 9, ("logbook", "reviewer"): 8,
+    # products, 8: the month's corrected sales, 9: the count and 10: the page of the month's
+    # sales per day and NIK, 11: the days' totals.
+    ("logbook", "officer"): 11, ("logbook", "reviewer"): 10,
     # 5: the unit, 6: the count and 7: the page of the members' year (MemberYear), 8: the year's figures.
     ("member_sales", "officer"): 8, ("member_sales", "reviewer"): 8,
 }
