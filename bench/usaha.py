@@ -55,11 +55,10 @@ def timed(fn):
 
 def generate(today):
     """The outlet, its members and a year of sales; units with months in every kelurahan."""
+    from kelurahan.models import Kelurahan
     from members.models import Member
     from members.services import register_member
     from usaha.models import BusinessUnit, Het, Product, StockDay, StockEntry, UnitMonth
-
-    from kelurahan.models import Kelurahan
 
     rng = random.Random(22)
     kelurahan = list(Kelurahan.objects.select_related("kecamatan").order_by("kode"))
