@@ -26,7 +26,8 @@ class SaleForm(LedgerForm):
         label=_("Buyer"), max_length=60, required=False,
         help_text=_("Member number (or its last digits), or the buyer's 16-digit NIK; empty for a non-member "
                     "(not for LPG 3 kg)."),
-        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}))
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false",
+                                      "data-scan-input": ""}))
     photo = forms.FileField(label=_("Or a photo of the member card's QR code"), required=False,
                             widget=forms.FileInput(attrs={"accept": "image/*", "capture": "environment"}))
     quantity = forms.IntegerField(label=_("Quantity"), min_value=1, max_value=10_000, initial=1,

@@ -34,3 +34,16 @@ def test_a_sale_by_a_photo_of_the_member_card(browser, live_server, officer, lpg
     entry = StockEntry.objects.get(type="jual")
     assert (entry.member_id, entry.is_member_price, entry.sold) == (anggota.pk, True, 1)
     assert Product.objects.get(pk=lpg.pk).stock == 4
+
+
+def test_a_sale_by_scanning_the_member_card_with_the_camera(browser, live_server, officer, lpg, anggota):  # noqa: F811
+    from tests.koperasi.test_rapat_browser import FAKE_SCANNER
+
+    services.record_delivery(unit=lpg.unit, product=lpg, quantity=5, cost=80_000)
+    page = sign_in(browser, live_server, officer, init_script=FAKE_SCANNER % anggota.member_number)
+    page.goto(f"{live_server.url}/en/usaha/unit/{lpg.unit_id}/jual/")
+    page.check(f"input[name=product][value='{lpg.pk}']")  # tap 1: the product
+    page.click("[data-scan-start]")  # tap 2: the camera reads the card, and the form is sent
+    page.wait_for_url("**/usaha/nota/**")
+    assert anggota.name in page.locator("[data-buyer]").inner_text()
+    assert StockEntry.objects.get(type="jual").member_id == anggota.pk
