@@ -88,7 +88,7 @@ def koperasi_object(name, kelurahan_b):
 
 
 # usaha: URLs by the object their pk names (the rest name a kelurahan)
-USAHA_UNIT_URLS = {"usaha:unit_detail", "usaha:product_create", "usaha:sale", "usaha:delivery", "usaha:stock_count",
+USAHA_UNIT_URLS = {"usaha:unit_detail", "usaha:unit_edit", "usaha:product_create", "usaha:sale", "usaha:delivery", "usaha:stock_count",
                    "usaha:daily_book", "usaha:logbook", "usaha:logbook_xlsx", "usaha:member_sales", "usaha:member_sales_xlsx"}
 USAHA_PRODUCT_URLS = {"usaha:product_edit"}
 USAHA_ENTRY_URLS = {"usaha:receipt", "usaha:correction"}

@@ -13,6 +13,7 @@ urlpatterns = [
     path("kelurahan/<int:pk>/pembiayaan/", views.dossier, name="dossier"),
     path("kelurahan/<int:pk>/pembiayaan.xlsx", views.dossier_xlsx, name="dossier_xlsx"),
     path("unit/<int:pk>/", views.unit_detail, name="unit_detail"),
+    path("unit/<int:pk>/ubah/", views.unit_edit, name="unit_edit"),
     path("unit/<int:pk>/produk/baru/", views.product_create, name="product_create"),
     path("produk/<int:pk>/ubah/", views.product_edit, name="product_edit"),
     path("unit/<int:pk>/jual/", views.sale, name="sale"),

@@ -118,6 +118,21 @@ def unit_detail(request, pk):
     })
 
 
+@login_required
+def unit_edit(request, pk):
+    """Change a unit: its name, supplier, household limit, running or not."""
+    unit = _unit_or_404(request, pk, keep=True)
+    form = UnitForm(request.POST or None, instance=unit)
+    if request.method == "POST" and form.is_valid():
+        if BusinessUnit.objects.filter(kelurahan=unit.kelurahan, name=form.cleaned_data["name"]).exclude(pk=unit.pk).exists():
+            form.add_error("name", _("This cooperative already has a unit of that name."))
+        else:
+            form.save()
+            messages.success(request, _("Business unit %(name)s saved.") % {"name": unit.name})
+            return redirect(unit)
+    return render(request, "usaha/unit_form.html", {"form": form, "unit": unit})
+
+
 def _product_form(request, unit, instance=None):
     het = Het.in_force(unit.kelurahan.kecamatan.kabupaten_kota_id, timezone.localdate())
     form = ProductForm(request.POST or None, instance=instance, het=het,

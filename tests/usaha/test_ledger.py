@@ -213,3 +213,21 @@ def test_the_logbook_sums_per_day_per_nik_and_leaves_out_corrected_sales(lpg):
     services.reverse_entry(entry=wrong, reason="batal", today=TODAY)
     rows = list(reports.logbook_rows(reports.logbook_sales(lpg.unit, TODAY)))
     assert [(r["buyer_nik"], r["cylinders"], r["amount"]) for r in rows] == [(make_nik(7), 3, 57_000)]
+
+
+def test_a_member_of_another_cooperative_buys_as_a_resident_of_their_household(lpg, kelurahan_b):
+    from members.services import register_member
+
+    elsewhere = register_member(kelurahan=kelurahan_b, nik=make_nik(5, region="647101"), name="Warga Manggar",
+                                joined_on=date(2025, 9, 1), no_kk=make_no_kk(5, region="647101"), status="aktif")
+    stock_in(lpg)
+    entry = sell(lpg, elsewhere.nik)
+    assert (entry.member, entry.is_member_price, entry.price, entry.no_kk) == (None, False, 19_000, elsewhere.household.no_kk)
+
+
+def test_a_resident_heading_a_listed_household_is_limited_with_it(lpg, kelurahan_a):
+    from members.models import Household
+
+    Household.objects.create(no_kk=make_no_kk(8), kelurahan=kelurahan_a, head_name="Kepala", head_nik=make_nik(8))
+    stock_in(lpg)
+    assert sell(lpg, make_nik(8)).no_kk == make_no_kk(8)

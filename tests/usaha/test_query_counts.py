@@ -46,6 +46,8 @@ PINS = {
     ("unit_detail", "officer"): 9, ("unit_detail", "reviewer"): 8,
     # 5: the unit (kept by the user), 6: the products on sale for the radio buttons.
     ("sale", "officer"): 6,
+    # 5: the unit (kept by the user).
+    ("unit_edit", "officer"): 5,
     # 5: the unit; 6: the products; 7: the day before the month; 8: the month's days.
     ("daily_book", "officer"): 8, ("daily_book", "reviewer"): 8,
     # 5: the unit, 6: may see full numbers (managed; none for a reviewer), 7: the unit's LPG
