@@ -165,3 +165,11 @@ def test_a_reviewer_reads_every_page_and_changes_nothing(reviewer_client, kelura
     assert reviewer_client.post(url("unit_list", kelurahan_a.pk), {"name": "x", "kind": "lpg"}).status_code == 404
     assert (list(StockEntry.objects.values_list("pk", flat=True)), Product.objects.get(pk=stocked.pk).stock) == before
     assert not BusinessUnit.objects.filter(name="x").exists()
+
+
+def test_the_rat_page_links_the_shu_of_the_year_before(officer_client, kelurahan_a):
+    from koperasi.models import Meeting
+
+    rat = Meeting.objects.create(kelurahan=kelurahan_a, held_on=date(2026, 3, 14), place="Balai", agenda="RAT 2025")
+    body = officer_client.get(reverse("koperasi:meeting_detail", args=[rat.pk])).content.decode()
+    assert f'href="{url("shu_year", kelurahan_a.pk)}?tahun=2025"' in body
