@@ -173,3 +173,13 @@ def test_the_rat_page_links_the_shu_of_the_year_before(officer_client, kelurahan
     rat = Meeting.objects.create(kelurahan=kelurahan_a, held_on=date(2026, 3, 14), place="Balai", agenda="RAT 2025")
     body = officer_client.get(reverse("koperasi:meeting_detail", args=[rat.pk])).content.decode()
     assert f'href="{url("shu_year", kelurahan_a.pk)}?tahun=2025"' in body
+
+
+def test_the_receipt_masks_a_residents_nik_for_a_reviewer(client, officer, reviewer, stocked):
+    sale = services.record_sale(unit=stocked.unit, product=stocked, quantity=1, buyer=make_nik(7))
+    client.force_login(officer)
+    assert make_nik(7) in client.get(url("receipt", sale.pk)).content.decode()
+    client.force_login(reviewer)
+    body = client.get(url("receipt", sale.pk)).content.decode()
+    assert make_nik(7) not in body and "6471••••••••0007" in body
+    assert url("correction", sale.pk) not in body
