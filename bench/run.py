@@ -6,8 +6,9 @@ process (Django's start-up, ~1 s, included), so its peak memory (max RSS) is its
 BENCH_ROWS households (default 200,000, a city), a per-person extract of BENCH_PEOPLE_KK households
 (default 250,000, ~900,000 residents: bench/people.py) and BENCH_MEMBERS members (default 60,000);
 fixed seed, files kept in bench-data/. Then bench/members.py (member search at 1,000,000
-members), bench/uploads.py (hostile and largest uploads) and bench/pages.py (bytes each page of
-the officer's and reviewer's paths transfers; alone: `make bench-pages`) print their own tables.
+members), bench/uploads.py (hostile and largest uploads), bench/usaha.py (an LPG outlet with
+100,000 sales a year) and bench/pages.py (bytes each page of the officer's and reviewer's paths
+transfers; alone: `make bench-pages`) print their own tables.
 """
 
 import csv
@@ -193,6 +194,7 @@ def main():
     print(load)
     subprocess.run([PY, "bench/members.py"], cwd=ROOT, check=True)  # member search at 1,000,000 members
     subprocess.run([PY, "bench/uploads.py"], cwd=ROOT, check=True)  # hostile and largest uploads (issue 10)
+    subprocess.run([PY, "bench/usaha.py"], cwd=ROOT, check=True)  # an LPG outlet with 100,000 sales (issue 22)
     subprocess.run([PY, "bench/pages.py"], cwd=ROOT, check=True)  # bytes per page, gzip, static cached (issue 21)
 
 

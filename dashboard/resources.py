@@ -79,8 +79,31 @@ def report_xlsx(figures, user):
     city = tablib.Dataset(headers=("kode_wilayah", "wilayah", *REGION_COLUMNS), title="Kabupaten-Kota")
     city.append([neutralise(v) for v in (region.kode if region else "", region.nama if region else "",
                                          *_region_figures(figures["total"]))])
-    book = tablib.Databook([about, dashboard_csv_dataset(figures["groups"]), kecamatan, city])
+    sheets = [about, dashboard_csv_dataset(figures["groups"]), kecamatan, city]
+    if figures.get("business") is not None and figures["business"].by_kelurahan:
+        sheets.append(business_dataset(figures))
+    book = tablib.Databook(sheets)
     return book.export("xlsx")
+
+
+def business_dataset(figures):
+    """The Satgas sheet of the business units: per kelurahan with a unit, the units running and
+    the month's sales (usaha counters), and the total."""
+    business = figures["business"]
+    sheet = tablib.Dataset(headers=("kode_kelurahan", "kelurahan", "bulan", "unit_berjalan", "jumlah_terjual", "omzet",
+                                    "penjualan", "penjualan_ke_anggota"), title="Usaha")
+    month = business.month.strftime("%Y-%m")
+    for _kec, rows, _t in figures["groups"]:
+        for kel, _progress in rows:
+            b = business.by_kelurahan.get(kel.pk)
+            if b is not None:
+                sheet.append([neutralise(kel.kode), neutralise(kel.nama), month, b.units, b.quantity, b.turnover, b.sales,
+                              b.member_sales])
+    t = business.total
+    region = figures["region"]
+    sheet.append([neutralise(region.kode if region else ""), neutralise(region.nama if region else ""), month, t.units,
+                  t.quantity, t.turnover, t.sales, t.member_sales])
+    return sheet
 
 
 def _region_figures(progress):

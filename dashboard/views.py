@@ -18,6 +18,7 @@ from audit.models import AuditEvent, record
 from kelurahan.models import KabupatenKota, Kelurahan, Provinsi
 from kkmp.downloads import spreadsheet
 from members.models import Application
+from usaha.queries import business_figures
 
 from . import counters
 from .charts import trend_chart, trend_dates
@@ -77,6 +78,14 @@ def dashboard_figures(params, today=None):
     }
 
 
+def _with_business(figures):
+    """`figures` with the business units (`business`: units running and this month's sales per
+    kelurahan, from the usaha counters; two queries), for the page and the Satgas report."""
+    figures["business"] = business_figures(Kelurahan.objects.filter(kecamatan__kabupaten_kota=figures["region"]),
+                                           figures["today"])
+    return figures
+
+
 def _filtered(groups, request):
     """The table's groups after the page's filters (`?kecamatan=`, `?status=`) and sort
     (`?urut=`: one list across kecamatan, without subtotals)."""
@@ -96,10 +105,12 @@ def _filtered(groups, request):
 @login_required
 def dashboard(request):
     """Progress toward the campaign's target per kelurahan, grouped by kecamatan, with totals."""
-    figures = dashboard_figures(request.GET)
+    figures = _with_business(dashboard_figures(request.GET))
     groups, sort = _filtered(figures["groups"], request)
     received = Application.objects.figures(Kelurahan.objects.filter(kecamatan__kabupaten_kota=figures["region"]))
     applications = [(kel, received[kel.pk]) for _kec, rows, _t in groups for kel, _p in rows if kel.pk in received]
+    by_kelurahan = figures["business"].by_kelurahan
+    business = [(kel, by_kelurahan[kel.pk]) for _kec, rows, _t in groups for kel, _p in rows if kel.pk in by_kelurahan]
     return render(
         request,
         "dashboard/dashboard.html",
@@ -107,6 +118,7 @@ def dashboard(request):
             **figures,
             "shown": groups,
             "applications": applications,
+            "business_rows": business,
             "sort": sort,
             "sorts": [("", _("by kecamatan")), ("persen", _("percent of target, lowest first")), ("naik", _("gained in 7 days")), ("kecepatan", _("weekly pace needed"))],
             "statuses": [(s, Status.LABELS[s]) for s in Status.ORDER],
@@ -240,6 +252,7 @@ def report_create(request):
     region = figures["region"]
     if region is None:
         raise Http404
+    _with_business(figures)
     kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region)
     chart = _trend(kelurahan, figures["campaign"], figures["total"].target, figures["today"])
     data = dashboard_json_data(figures)

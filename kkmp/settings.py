@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "kelurahan",
     "members",
     "koperasi",
+    "usaha",
     "dashboard",
     "imports",
     "audit",

@@ -24,6 +24,7 @@ urlpatterns += i18n_patterns(
     path("anggota/", include("members.urls")),
     path("koperasi/", include("koperasi.urls")),
     path("gabung/", include("koperasi.join_urls")),
+    path("usaha/", include("usaha.urls")),
     path("impor/", include("imports.urls")),
     path("", include("dashboard.urls")),
     prefix_default_language=False,

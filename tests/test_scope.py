@@ -52,6 +52,8 @@ def out_of_scope(namespace, kelurahan_b, name=""):
         return MemberFactory(kelurahan=kelurahan_b)
     if namespace == "koperasi":
         return koperasi_object(name, kelurahan_b)
+    if namespace == "usaha":
+        return usaha_object(name, kelurahan_b)
     if namespace == "imports":  # officers never reach imports
         return ImportBatch.objects.create(kind="households", file_name="x.csv", created_by=UserFactory(is_superuser=True))
     if namespace == "admin":  # officers are not staff: the admin sends them to its sign-in page
@@ -87,16 +89,39 @@ def koperasi_object(name, kelurahan_b):
     return kelurahan_b
 
 
+# usaha: URLs by the object their pk names (the rest name a kelurahan)
+USAHA_UNIT_URLS = {"usaha:unit_detail", "usaha:unit_edit", "usaha:product_create", "usaha:sale", "usaha:delivery", "usaha:stock_count",
+                   "usaha:daily_book", "usaha:logbook", "usaha:logbook_xlsx", "usaha:member_sales", "usaha:member_sales_xlsx"}
+USAHA_PRODUCT_URLS = {"usaha:product_edit"}
+USAHA_ENTRY_URLS = {"usaha:receipt", "usaha:correction"}
+
+
+def usaha_object(name, kelurahan_b):
+    from tests.usaha.fixtures import sold_unit
+
+    unit, product, sale = sold_unit(kelurahan_b)
+    if name in USAHA_UNIT_URLS:
+        return unit
+    if name in USAHA_PRODUCT_URLS:
+        return product
+    if name in USAHA_ENTRY_URLS:
+        return sale
+    return kelurahan_b
+
+
 def snapshot():
     from koperasi.models import Attendance, Cooperative, Decision, Entry, Meeting, Officer
     from members.models import Application
+    from usaha.models import BusinessUnit, Product, ShuRule, ShuYear, StockEntry
 
     return list(Member.objects.values_list("pk", "name", "status", "left_on", "nik")) + list(
         ImportBatch.objects.values_list("pk", "status")
     ) + list(Application.objects.values_list("pk", "status", "name", "nik", "reason")) + [
         list(model.objects.values_list("pk", flat=True)) for model in (Entry, Meeting, Attendance, Decision, Officer)] + list(
         Cooperative.objects.values_list("pk", "legal_name", "pokok_amount")
-    )
+    ) + list(StockEntry.objects.values_list("pk", flat=True)) + list(BusinessUnit.objects.values_list("pk", "name")) + list(
+        Product.objects.values_list("pk", "name", "member_price", "stock")) + list(
+        ShuYear.objects.values_list("pk", "other_costs")) + list(ShuRule.objects.values_list("pk", "reserves"))
 
 
 def test_there_are_id_urls_to_walk():
@@ -143,7 +168,9 @@ def test_an_officer_cannot_read_or_change_another_kelurahans_objects(officer_cli
                                   "legal_name": "Diubah", "pokok_amount": "1", "wajib_amount": "1", "wajib_due_day": "1",
                                   "activation": "otomatis", "arrears_months": "1", "quorum": "1/2", "member_number": "x",
                                   "role": "ketua", "term_start": "2025-10-01", "held_on": "2025-10-01", "place": "x",
-                                  "agenda": "x", "kind": "rat", "subject": "x", "votes_for": "1"}),
+                                  "agenda": "x", "kind": "rat", "subject": "x", "votes_for": "1",
+                                  "quantity": "1", "buyer": "6471051203900009", "counted": "0", "action": "calculate",
+                                  "other_costs": "0", "member_price": "1", "non_member_price": "1", "started_on": "2025-10-01"}),
     ):
         refused = response.status_code in (403, 404, 405)  # 405: a POST-only view
         sent_to_admin_login = response.status_code == 302 and response.url.startswith("/admin/login/")

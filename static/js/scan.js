@@ -17,7 +17,8 @@
   const photoForm = document.querySelector("[data-photo-form]");
   if (!form || !scanner || !startButton) return;
 
-  const number = form.querySelector("input[name=number]");
+  // The attendance's member number, or the field the page marks (the sale form's buyer).
+  const number = form.querySelector("[data-scan-input]") || form.querySelector("input[name=number]");
   const via = form.querySelector("[data-scan-via]");
   const video = scanner.querySelector("[data-scan-video]");
   const status = scanner.querySelector("[data-scan-status]");
@@ -134,7 +135,7 @@
     window.addEventListener("pagehide", () => stop(false));
     // Reopen the camera for the next member, unless the page says something went wrong.
     const last = remembered();
-    const refused = document.querySelector(".attendance-entry .error, .attendance-entry [role=alert]");
+    const refused = document.querySelector(".attendance-entry .error, .attendance-entry [role=alert], [data-scan-refused]");
     if (last && !refused && Date.now() - last.at < RESUME_WITHIN_MS) {
       ignore = { code: last.code, until: Date.now() + SAME_CODE_PAUSE_MS };
       start();

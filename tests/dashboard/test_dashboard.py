@@ -106,15 +106,16 @@ def test_the_dashboard_query_count_does_not_grow_with_kelurahan(officer_client, 
     # 1 session, 2 user, 3 regions (kabupaten/kota with kelurahan), 4 campaigns, 5 the kelurahan
     # rows with their counters, 6 members of KK that changed in the last 7 days, 7-8 the user's
     # and groups' permissions (the menu shows "Imports" to admins only), 9-10 this year's RAT and
-    # the cooperatives' quorum rules (the simpanan come with the counters in 5), 11 the
+    # the cooperatives' quorum rules (the simpanan come with the counters in 5), 11-12 the
+    # business units running and their month's counters per kelurahan (usaha.queries), 13 the
     # applications to join per kelurahan
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(13):
         officer_client.get(reverse("dashboard:dashboard"))
     for _i in range(5):
         kel = KelurahanFactory(kecamatan=city[0].kecamatan)
         HouseholdCountFactory(kelurahan=kel)
         MemberFactory(kelurahan=kel, joined_on=TODAY - timedelta(days=2))
-    with django_assert_num_queries(11):
+    with django_assert_num_queries(13):
         response = officer_client.get(reverse("dashboard:dashboard"))
     assert len(response.context["groups"][1][1]) == 7
 

@@ -77,23 +77,24 @@ def rows(response):
     return sum(len(kelurahan) for _kecamatan, kelurahan, _total in response.context["shown"])
 
 
-# 3-8: the city's figures, 9: the applications to join per kelurahan (one aggregate), then for
-# an officer and a reviewer 10: their own and 11: their groups' permissions (the link to the
-# Satgas reports, `perms` in the template). Admin 3-9.
-@pytest.mark.parametrize("role, expected", [("officer", 11), ("reviewer", 11), ("admin", 9)])
+# 3-8: the city's figures, 9-10: the business units running and their month's counters per
+# kelurahan (usaha.queries), 11: the applications to join per kelurahan (one aggregate), then
+# for an officer and a reviewer 12: their own and 13: their groups' permissions (the link to
+# the Satgas reports, `perms` in the template). Admin 3-11.
+@pytest.mark.parametrize("role, expected", [("officer", 13), ("reviewer", 13), ("admin", 11)])
 def test_the_dashboard(request, role, expected, city):
     small, large = pin_queries(client_as(request, role), DASHBOARD, expected, grow=city)
     assert (rows(small), rows(large), large.context["region"].kode) == (2, 5, "64.71")
 
 
-@pytest.mark.parametrize("role, expected", [("officer", 11), ("reviewer", 11), ("admin", 9)])
+@pytest.mark.parametrize("role, expected", [("officer", 13), ("reviewer", 13), ("admin", 11)])
 def test_the_dashboard_of_one_kecamatan(request, role, expected, city, kelurahan_a):
     small, large = pin_queries(client_as(request, role), DASHBOARD, expected, grow=city,
                                data={"kecamatan": kelurahan_a.kecamatan.kode})
     assert (rows(small), rows(large)) == (1, 2)
 
 
-@pytest.mark.parametrize("role, expected", [("officer", 11), ("reviewer", 11), ("admin", 9)])
+@pytest.mark.parametrize("role, expected", [("officer", 13), ("reviewer", 13), ("admin", 11)])
 def test_the_dashboard_filtered_and_sorted(request, role, expected, city):
     small, large = pin_queries(client_as(request, role), DASHBOARD, expected, grow=city,
                                data={"status": "sesuai_jalur", "urut": "persen"})

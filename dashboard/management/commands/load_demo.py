@@ -114,6 +114,7 @@ class Command(BaseCommand):
                     self._demo_simpanan(member, rng, today)
             if kel.kode == OFFICER_KELURAHAN:
                 self._demo_rat(kel, today)
+                self._demo_business(kel, rng)
 
     def _demo_simpanan(self, member, rng, today):
         """The simpanan pokok on joining; the simpanan wajib of every month since from four
@@ -136,6 +137,36 @@ class Command(BaseCommand):
         present = meeting.attendance.count()
         if present:
             Decision.objects.create(meeting=meeting, subject="Rencana kerja disetujui (DEMO)", votes_for=present)
+
+    def _demo_business(self, kelurahan, rng):
+        """An LPG 3 kg outlet and a sembako unit with a delivery and some sales today (to
+        members and to residents by NIK): the unit's pages, the logbook and the dashboard's
+        business section to look at. The HET is an example, labelled DEMO."""
+        from usaha import services as usaha
+        from usaha.models import BusinessUnit, Het, Product
+
+        if BusinessUnit.objects.filter(kelurahan=kelurahan).exists():
+            return
+        today = timezone.localdate()
+        Het.objects.get_or_create(kabupaten_kota=kelurahan.kecamatan.kabupaten_kota, valid_from=date(2025, 1, 1),
+                                  defaults={"price": 19_000, "source": DEMO_SOURCE})
+        outlet = BusinessUnit.objects.create(kelurahan=kelurahan, name="Outlet LPG 3 kg (DEMO)", kind="lpg",
+                                             supplier="Pangkalan contoh (DEMO)", household_limit=4, started_on=today)
+        lpg = Product.objects.create(unit=outlet, name="LPG 3 kg", unit_label="tabung", is_lpg_3kg=True,
+                                     member_price=18_000, non_member_price=19_000)
+        shop = BusinessUnit.objects.create(kelurahan=kelurahan, name="Sembako (DEMO)", kind="sembako",
+                                           supplier="Bulog (DEMO)", started_on=today)
+        rice = Product.objects.create(unit=shop, name="Beras SPHP 5 kg", unit_label="karung", member_price=62_000,
+                                      non_member_price=65_000)
+        usaha.record_delivery(unit=outlet, product=lpg, quantity=60, cost=60 * 16_000, delivery_note="SJ-DEMO-1")
+        usaha.record_delivery(unit=shop, product=rice, quantity=40, cost=40 * 58_000, delivery_note="DO-DEMO-1")
+        members = list(Member.objects.filter(kelurahan=kelurahan, status=Member.Status.AKTIF).order_by("member_seq")[:8])
+        for member in members:
+            usaha.record_sale(unit=outlet, product=lpg, quantity=rng.randint(1, 2), buyer=member.member_number)
+            usaha.record_sale(unit=shop, product=rice, quantity=1, buyer=member.member_number)
+        for serial in range(1, 6):  # residents who are not members, by NIK
+            usaha.record_sale(unit=outlet, product=lpg, quantity=1, buyer=_number("647105", 10 + serial, date(1985, 5, 1), 9000 + serial))
+        usaha.record_sale(unit=shop, product=rice, quantity=2)
 
     def _demo_users(self):
         User = get_user_model()
