@@ -11,7 +11,7 @@ import unicodedata
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -44,6 +44,10 @@ class Provinsi(models.Model):
         validators=[RegexValidator(r"^\d{2}$")],
     )
     nama = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(
+        _("in the Kemendagri list"), default=True,
+        help_text=_("Cleared when the region's code is no longer in the loaded Kemendagri list (never deleted)."),
+    )
 
     class Meta:
         ordering = ["kode"]
@@ -65,6 +69,10 @@ class KabupatenKota(models.Model):
         validators=[RegexValidator(r"^\d{2}\.\d{2}$")],
     )
     nama = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(
+        _("in the Kemendagri list"), default=True,
+        help_text=_("Cleared when the region's code is no longer in the loaded Kemendagri list (never deleted)."),
+    )
 
     class Meta:
         ordering = ["kode"]
@@ -89,6 +97,10 @@ class Kecamatan(models.Model):
         validators=[RegexValidator(r"^\d{2}\.\d{2}\.\d{2}$")],
     )
     nama = models.CharField(_("name"), max_length=100)
+    is_active = models.BooleanField(
+        _("in the Kemendagri list"), default=True,
+        help_text=_("Cleared when the region's code is no longer in the loaded Kemendagri list (never deleted)."),
+    )
 
     class Meta:
         ordering = ["kode"]
@@ -103,15 +115,29 @@ class KelurahanQuerySet(models.QuerySet):
     def for_user(self, user):
         """The kelurahan whose members `user` may read: the one rule of data scope.
 
-        Admins (superusers) and DKUMKMP reviewers (permission `members.view_all_kelurahan`)
-        read every kelurahan; an officer reads the kelurahan assigned to them; anyone else,
-        including an officer with no assignment, reads nothing.
+        Admins (superusers) read every kelurahan; a DKUMKMP reviewer (permission
+        `members.view_all_kelurahan`) the regions granted to them (`RegionGrant`: a province,
+        a kabupaten/kota, a kecamatan, or the whole country), none without a grant; an officer
+        the kelurahan assigned to them; anyone else, including an officer with no assignment,
+        reads nothing.
         """
         if not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.is_superuser or user.has_perm("members.view_all_kelurahan"):
+        if user.is_superuser:
             return self
-        return self.filter(officers=user)
+        officer = Exists(Kelurahan.officers.through.objects.filter(kelurahan=OuterRef("pk"), user=user))
+        if user.has_perm("members.view_all_kelurahan"):
+            return self.filter(RegionGrant.covering(user) | officer)
+        return self.filter(officer)
+
+    def on_dashboard_of(self, user):
+        """The kelurahan whose figures (counts, no personal data) `user`'s dashboard pages show
+        (`dashboard:dashboard`, the roll-ups, exports, JSON and reports): what `for_user` reads;
+        for an officer, every kelurahan of the kabupaten/kota of their own, as before."""
+        readable = self.model.objects.for_user(user)
+        if user.is_superuser or user.has_perm("members.view_all_kelurahan"):
+            return self.filter(pk__in=readable.values("pk"))
+        return self.filter(kecamatan__kabupaten_kota__in=readable.values("kecamatan__kabupaten_kota"))
 
     def managed_by(self, user):
         """The kelurahan whose members `user` may change (member forms, their choices).
@@ -179,7 +205,14 @@ class Kelurahan(models.Model):
         blank=True,
         help_text=_("Other spellings found in spreadsheets, separated by commas."),
     )
-    is_desa = models.BooleanField(_("is a desa"), default=False)
+    is_desa = models.BooleanField(
+        _("is a desa"), default=False,
+        help_text=_("From the Kemendagri code: a fourth part starting with 2 (or 3, desa adat) is a desa, with 1 a kelurahan."),
+    )
+    is_active = models.BooleanField(
+        _("in the Kemendagri list"), default=True,
+        help_text=_("Cleared when the code is no longer in the loaded Kemendagri list; kept while members point at it."),
+    )
     # Lower-case letters-and-digits forms of the name and spellings, kept by save() for matching.
     name_key = models.CharField(max_length=100, editable=False, db_index=True)
     alias_keys = models.CharField(max_length=400, editable=False, blank=True)
@@ -256,3 +289,55 @@ class HouseholdCount(models.Model):
             result = super().delete(*args, **kwargs)
             household_counts_changed.send(sender=HouseholdCount, kelurahan_ids=[self.kelurahan_id])
         return result
+
+
+class RegionGrant(models.Model):
+    """A reviewer's region: a province, a kabupaten/kota or a kecamatan (exactly one), or the
+    whole country (none of the three): `KelurahanQuerySet.for_user` reads the kelurahan under
+    a reviewer's grants. Given in the admin (the account page), audited there."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="region_grants", verbose_name=_("account")
+    )
+    provinsi = models.ForeignKey(Provinsi, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("province"))
+    kabupaten_kota = models.ForeignKey(
+        KabupatenKota, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("regency/city")
+    )
+    kecamatan = models.ForeignKey(Kecamatan, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("kecamatan"))
+
+    class Meta:
+        verbose_name = _("reviewer's region")
+        verbose_name_plural = _("reviewer's regions")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    Q(provinsi__isnull=True, kabupaten_kota__isnull=True)
+                    | Q(provinsi__isnull=True, kecamatan__isnull=True)
+                    | Q(kabupaten_kota__isnull=True, kecamatan__isnull=True)
+                ),
+                name="kelurahan_regiongrant_one_region",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.region or _("All of Indonesia (national)"))
+
+    @property
+    def region(self):
+        """The granted province, kabupaten/kota or kecamatan; None for the whole country."""
+        return self.kecamatan or self.kabupaten_kota or self.provinsi
+
+    @property
+    def is_national(self):
+        return self.region is None
+
+    @classmethod
+    def covering(cls, user):
+        """An `Exists` over `user`'s grants, true for a kelurahan (the outer row) under one."""
+        grants = cls.objects.filter(user=user).filter(
+            Q(provinsi__isnull=True, kabupaten_kota__isnull=True, kecamatan__isnull=True)
+            | Q(provinsi=OuterRef("kecamatan__kabupaten_kota__provinsi"))
+            | Q(kabupaten_kota=OuterRef("kecamatan__kabupaten_kota"))
+            | Q(kecamatan=OuterRef("kecamatan"))
+        )
+        return Exists(grants)
