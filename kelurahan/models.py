@@ -11,7 +11,7 @@ import unicodedata
 from django.conf import settings
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
@@ -125,18 +125,22 @@ class KelurahanQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        officer = Exists(Kelurahan.officers.through.objects.filter(kelurahan=OuterRef("pk"), user=user))
         if user.has_perm("members.view_all_kelurahan"):
-            return self.filter(RegionGrant.covering(user) | officer)
-        return self.filter(officer)
+            grants = RegionGrant.of(user)
+            if any(g.is_national for g in grants):
+                return self
+            # a reviewer who is also an officer reads their own kelurahan too
+            officer = Q(pk__in=Kelurahan.officers.through.objects.filter(user=user).values("kelurahan_id"))
+            return self.filter(RegionGrant.covering(grants) | officer)
+        return self.filter(officers=user)
 
     def on_dashboard_of(self, user):
         """The kelurahan whose figures (counts, no personal data) `user`'s dashboard pages show
         (`dashboard:dashboard`, the roll-ups, exports, JSON and reports): what `for_user` reads;
         for an officer, every kelurahan of the kabupaten/kota of their own, as before."""
         readable = self.model.objects.for_user(user)
-        if user.is_superuser or user.has_perm("members.view_all_kelurahan"):
-            return self.filter(pk__in=readable.values("pk"))
+        if not user.is_authenticated or not user.is_active or user.is_superuser or user.has_perm("members.view_all_kelurahan"):
+            return self & readable
         return self.filter(kecamatan__kabupaten_kota__in=readable.values("kecamatan__kabupaten_kota"))
 
     def managed_by(self, user):
@@ -329,15 +333,23 @@ class RegionGrant(models.Model):
 
     @property
     def is_national(self):
-        return self.region is None
+        return self.provinsi_id is None and self.kabupaten_kota_id is None and self.kecamatan_id is None
 
     @classmethod
-    def covering(cls, user):
-        """An `Exists` over `user`'s grants, true for a kelurahan (the outer row) under one."""
-        grants = cls.objects.filter(user=user).filter(
-            Q(provinsi__isnull=True, kabupaten_kota__isnull=True, kecamatan__isnull=True)
-            | Q(provinsi=OuterRef("kecamatan__kabupaten_kota__provinsi"))
-            | Q(kabupaten_kota=OuterRef("kecamatan__kabupaten_kota"))
-            | Q(kecamatan=OuterRef("kecamatan"))
-        )
-        return Exists(grants)
+    def of(cls, user):
+        """`user`'s grants, read once per user object (a request's `request.user`), as Django
+        keeps its permissions."""
+        if not hasattr(user, "_region_grants"):
+            user._region_grants = list(cls.objects.filter(user=user))
+        return user._region_grants
+
+    @staticmethod
+    def covering(grants):
+        """A filter on Kelurahan: under one of `grants` (none: nothing)."""
+        query = Q(pk__in=[])
+        for field, path in (("provinsi_id", "kecamatan__kabupaten_kota__provinsi_id"),
+                            ("kabupaten_kota_id", "kecamatan__kabupaten_kota_id"), ("kecamatan_id", "kecamatan_id")):
+            ids = sorted({getattr(g, field) for g in grants if getattr(g, field)})
+            if ids:
+                query |= Q(**{f"{path}__in": ids})
+        return query

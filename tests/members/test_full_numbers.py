@@ -17,6 +17,7 @@ from audit.models import AuditEvent
 from members.identity import mask
 from members.models import Household
 from members.services import OFFICER_GROUP, REVIEWER_GROUP
+from kelurahan.models import RegionGrant
 from tests.factories import MemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +29,7 @@ def both_roles(roles, kelurahan_a):
     user = UserFactory(username="pengurus.dan.peninjau")
     user.groups.add(roles[OFFICER_GROUP], roles[REVIEWER_GROUP])
     kelurahan_a.officers.add(user)
+    RegionGrant.objects.create(user=user)  # national
     return user
 
 
