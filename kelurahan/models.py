@@ -184,7 +184,7 @@ class KelurahanQuerySet(models.QuerySet):
 
 
 class Kelurahan(models.Model):
-    """A kelurahan (urban village) or desa: one Koperasi Kelurahan Merah Putih each."""
+    """A kelurahan (urban village) or desa: one Koperasi Kelurahan (or Desa) Merah Putih each."""
 
     kecamatan = models.ForeignKey(
         Kecamatan, on_delete=models.PROTECT, related_name="kelurahan", verbose_name=_("kecamatan")
@@ -245,6 +245,12 @@ class Kelurahan(models.Model):
 
     def get_absolute_url(self):
         return reverse("dashboard:dashboard") + f"#kel-{self.kode}"
+
+    @property
+    def cooperative_abbreviation(self):
+        """KDMP (Koperasi Desa Merah Putih) for a desa, KKMP (Koperasi Kelurahan Merah Putih)
+        for a kelurahan: the programme's names (Inpres 9/2025)."""
+        return "KDMP" if self.is_desa else "KKMP"
 
 
 class HouseholdCount(models.Model):

@@ -41,6 +41,8 @@ def change(client, user, **fields):
         "is_active": "on",
         "date_joined_0": "2026-11-01", "date_joined_1": "08:00:00",
         "groups": [], "user_permissions": [], "kelurahan": [],
+        # the reviewer's regions (superusers only: an empty formset)
+        "region_grants-TOTAL_FORMS": "0", "region_grants-INITIAL_FORMS": "0",
     }
     data.update(fields)
     return client.post(reverse("admin:auth_user_change", args=[user.pk]), data)
