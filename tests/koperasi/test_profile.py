@@ -546,5 +546,5 @@ def test_a_desa_names_its_cooperative_koperasi_desa_merah_putih(client, admin_cl
     join = client.get(f"/en/gabung/{desa.kode}/").content.decode()
     assert "The Koperasi Desa Merah Putih of Desa Rantau Buta, Kecamatan Batu Sopang." in join
     assert "Kelurahan Merah Putih" not in join
-    poster = admin_client_.get("/en" + reverse("koperasi:poster", args=[desa.pk])).content.decode()
+    poster = admin_client_.get(reverse("koperasi:poster", args=[desa.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "Koperasi Desa Merah Putih · Desa Rantau Buta, Kecamatan Batu Sopang" in poster
