@@ -75,7 +75,9 @@ def dashboard_figures(params, user, today=None):
     groups, total = dashboard_table(rows, campaign, today, gained, rat_for(kelurahan, today))
     return {
         "region": region,
-        "regions": regions,
+        # the menu: the kabupaten/kota of the shown one's province (a national database has
+        # 514; the province and national pages lead to the others)
+        "regions": [r for r in regions if region and r.provinsi_id == region.provinsi_id],
         "kelurahan": kelurahan,
         "campaign": campaign,
         "campaigns": campaigns,
