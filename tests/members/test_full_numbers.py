@@ -14,10 +14,10 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from audit.models import AuditEvent
+from kelurahan.models import RegionGrant
 from members.identity import mask
 from members.models import Household
 from members.services import OFFICER_GROUP, REVIEWER_GROUP
-from kelurahan.models import RegionGrant
 from tests.factories import MemberFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
