@@ -9,6 +9,7 @@ import re
 import unicodedata
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models, transaction
 from django.db.models import Q
@@ -82,6 +83,16 @@ class KabupatenKota(models.Model):
     def __str__(self):
         return self.nama
 
+    def clean(self):
+        """Kemendagri codes nest (`64.71.05.1010` is in 64.71.05): the dashboard's roll-ups
+        group on the code (`dashboard.queries.CODE_LENGTH`), so a code must start with its
+        parent's."""
+        super().clean()
+        parent = self.provinsi if self.provinsi_id else None
+        if parent is not None and self.kode and not self.kode.startswith(f"{parent.kode}."):
+            raise ValidationError({"kode": _("The code must start with the code of its %(level)s, %(kode)s.") % {
+                "level": _("province"), "kode": parent.kode}})
+
 
 class Kecamatan(models.Model):
     kabupaten_kota = models.ForeignKey(
@@ -109,6 +120,16 @@ class Kecamatan(models.Model):
 
     def __str__(self):
         return self.nama
+
+    def clean(self):
+        """Kemendagri codes nest (`64.71.05.1010` is in 64.71.05): the dashboard's roll-ups
+        group on the code (`dashboard.queries.CODE_LENGTH`), so a code must start with its
+        parent's."""
+        super().clean()
+        parent = self.kabupaten_kota if self.kabupaten_kota_id else None
+        if parent is not None and self.kode and not self.kode.startswith(f"{parent.kode}."):
+            raise ValidationError({"kode": _("The code must start with the code of its %(level)s, %(kode)s.") % {
+                "level": _("regency/city"), "kode": parent.kode}})
 
 
 class KelurahanQuerySet(models.QuerySet):
@@ -236,6 +257,16 @@ class Kelurahan(models.Model):
 
     def __str__(self):
         return self.nama
+
+    def clean(self):
+        """Kemendagri codes nest (`64.71.05.1010` is in 64.71.05): the dashboard's roll-ups
+        group on the code (`dashboard.queries.CODE_LENGTH`), so a code must start with its
+        parent's."""
+        super().clean()
+        parent = self.kecamatan if self.kecamatan_id else None
+        if parent is not None and self.kode and not self.kode.startswith(f"{parent.kode}."):
+            raise ValidationError({"kode": _("The code must start with the code of its %(level)s, %(kode)s.") % {
+                "level": _("kecamatan"), "kode": parent.kode}})
 
     def save(self, *args, **kwargs):
         self.name_key = normalise_name(self.nama)

@@ -108,3 +108,74 @@ def test_an_unknown_province_is_refused_and_nothing_written():
     with pytest.raises(CommandError):
         load("--provinsi", "6")  # a prefix is not a province
     assert not Provinsi.objects.exists()
+
+
+def test_a_code_must_start_with_its_parents_code():
+    from django.core.exceptions import ValidationError
+
+    from tests.factories import KecamatanFactory
+
+    kecamatan = KecamatanFactory(kode="64.71.05")
+    Kelurahan(kecamatan=kecamatan, kode="64.71.05.1099", nama="Baru").full_clean(exclude=["name_key"])
+    with pytest.raises(ValidationError) as refused:
+        Kelurahan(kecamatan=kecamatan, kode="64.71.01.1099", nama="Salah").full_clean(exclude=["name_key"])
+    assert "64.71.05" in str(refused.value.message_dict["kode"])
+    with pytest.raises(ValidationError):
+        Kecamatan(kabupaten_kota=kecamatan.kabupaten_kota, kode="64.72.01", nama="Salah").full_clean()
+
+
+def test_the_roll_ups_by_code_equal_a_live_recount_after_random_writes():
+    """The province and national roll-ups group on the kelurahan's code; after random member
+    registrations, departures and household counts their sums equal a live recount of the
+    counters' sources grouped through the region rows (kecamatan → kabupaten/kota → province)."""
+    import random
+    from collections import defaultdict
+    from datetime import date, timedelta
+
+    from django.utils import timezone
+
+    from dashboard import counters
+    from dashboard.models import Campaign
+    from dashboard.queries import rollup
+    from kelurahan.models import HouseholdCount
+    from members.models import Member
+    from members.services import record_leaving, register_member
+    from tests.factories import make_nik, make_no_kk
+
+    load("--provinsi", "64")
+    today = timezone.localdate()
+    rng = random.Random(23)
+    chosen = list(Kelurahan.objects.filter(kecamatan__kabupaten_kota__kode__in=["64.71", "64.72", "64.01"]).order_by("kode"))
+    chosen = rng.sample(chosen, 12)
+    for n in range(60):
+        kelurahan = rng.choice(chosen)
+        if rng.random() < 0.3:
+            HouseholdCount.objects.update_or_create(kelurahan=kelurahan, as_of=date(2025, 6, 30 - rng.randrange(3)),
+                                                    defaults={"count": rng.randrange(0, 500)})
+            continue
+        member = register_member(kelurahan=kelurahan, nik=make_nik(n + 1), name=f"Warga {n}", no_kk=make_no_kk(n % 40 + 1),
+                                 joined_on=today - timedelta(days=rng.randrange(20)), is_head_of_household=n < 40 and rng.random() < 0.5)
+        if rng.random() < 0.2:
+            record_leaving(member=member, status=Member.Status.KELUAR, left_on=today, reason="pindah")
+    campaign = Campaign.objects.create(name="Kaltim", percent=10, starts_on=today - timedelta(days=30),
+                                       deadline=today + timedelta(days=30), wilayah_kode="64")
+    live, kk = counters.live(), counters.live_household_counts()
+    gained = counters.live_gained(Kelurahan.objects.all(), today)
+    for by, length in (("kecamatan__kabupaten_kota", 5), ("kecamatan__kabupaten_kota__provinsi", 2)):
+        expected = defaultdict(lambda: [0, 0, 0, 0, 0, 0])
+        for kel_pk, code in Kelurahan.objects.values_list("pk", f"{by}__kode"):
+            terwakili, heads, aktif = live.get(kel_pk, (0, 0, 0))
+            count = kk.get(kel_pk, (None,))[0]
+            row = expected[code]
+            row[0] += terwakili
+            row[1] += heads
+            row[2] += aktif
+            row[3] += count or 0
+            row[4] += -(-(count or 0) * 10 // 100)
+            row[5] += gained.get(kel_pk, 0)
+        sums = rollup(Kelurahan.objects.all(), campaign, by, today)
+        got = {code: [r["kk_terwakili"], r["anggota_kepala_keluarga"], r["anggota_aktif"], r["jumlah_kk"] or 0, r["target"],
+                      r["gained_7d"]] for code, r in sums.items()}
+        assert got == dict(expected), by
+        assert all(code[:length] == code for code in got)
+    assert counters.differences() == [] and counters.household_count_differences() == []
