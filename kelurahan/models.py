@@ -37,6 +37,15 @@ def without_region_word(name):
     return _REGION_WORD.sub("", str(name))
 
 
+def _check_nested(kode, parent, level):
+    """Kemendagri codes nest (`64.71.05.1010` is in kecamatan 64.71.05): the dashboard's roll-ups
+    group on the code (`dashboard.queries.CODE_LENGTH`), so a region's code must start with its
+    parent's (`clean()` of each level below the province)."""
+    if parent is not None and kode and not kode.startswith(f"{parent.kode}."):
+        raise ValidationError({"kode": _("The code must start with the code of its %(level)s, %(kode)s.") % {
+            "level": level, "kode": parent.kode}})
+
+
 class Provinsi(models.Model):
     kode = models.CharField(
         _("Kemendagri code"),
@@ -84,14 +93,8 @@ class KabupatenKota(models.Model):
         return self.nama
 
     def clean(self):
-        """Kemendagri codes nest (`64.71.05.1010` is in 64.71.05): the dashboard's roll-ups
-        group on the code (`dashboard.queries.CODE_LENGTH`), so a code must start with its
-        parent's."""
         super().clean()
-        parent = self.provinsi if self.provinsi_id else None
-        if parent is not None and self.kode and not self.kode.startswith(f"{parent.kode}."):
-            raise ValidationError({"kode": _("The code must start with the code of its %(level)s, %(kode)s.") % {
-                "level": _("province"), "kode": parent.kode}})
+        _check_nested(self.kode, self.provinsi if self.provinsi_id else None, _("province"))
 
 
 class Kecamatan(models.Model):
@@ -122,14 +125,8 @@ class Kecamatan(models.Model):
         return self.nama
 
     def clean(self):
-        """Kemendagri codes nest (`64.71.05.1010` is in 64.71.05): the dashboard's roll-ups
-        group on the code (`dashboard.queries.CODE_LENGTH`), so a code must start with its
-        parent's."""
         super().clean()
-        parent = self.kabupaten_kota if self.kabupaten_kota_id else None
-        if parent is not None and self.kode and not self.kode.startswith(f"{parent.kode}."):
-            raise ValidationError({"kode": _("The code must start with the code of its %(level)s, %(kode)s.") % {
-                "level": _("regency/city"), "kode": parent.kode}})
+        _check_nested(self.kode, self.kabupaten_kota if self.kabupaten_kota_id else None, _("regency/city"))
 
 
 class KelurahanQuerySet(models.QuerySet):
@@ -259,14 +256,8 @@ class Kelurahan(models.Model):
         return self.nama
 
     def clean(self):
-        """Kemendagri codes nest (`64.71.05.1010` is in 64.71.05): the dashboard's roll-ups
-        group on the code (`dashboard.queries.CODE_LENGTH`), so a code must start with its
-        parent's."""
         super().clean()
-        parent = self.kecamatan if self.kecamatan_id else None
-        if parent is not None and self.kode and not self.kode.startswith(f"{parent.kode}."):
-            raise ValidationError({"kode": _("The code must start with the code of its %(level)s, %(kode)s.") % {
-                "level": _("kecamatan"), "kode": parent.kode}})
+        _check_nested(self.kode, self.kecamatan if self.kecamatan_id else None, _("kecamatan"))
 
     def save(self, *args, **kwargs):
         self.name_key = normalise_name(self.nama)
