@@ -79,26 +79,36 @@ def rollup(queryset, campaign, by, today=None, days=7):
         history = history.filter(day__isnull=True)  # none: no gain asked for
     else:
         history = history.filter(day__gt=today - timedelta(days=days), day__lte=today)
-    # the gain summed per region straight from the window's history rows (the region's code
-    # from each row's kelurahan code: ~130,000 rows into 38 provinces nationally), then joined
-    # once per region: not summed per kelurahan first and joined to 84,000 rows
-    gain, gain_params = (
-        history.annotate(g_key=Substr("kelurahan__kode", 1, CODE_LENGTH[by])).values("g_key")
-        .annotate(gain=Sum("change")).values("g_key", "gain").query.sql_with_params()
-    )
-    sql = f"""
-        WITH gain AS ({gain}),
-        sums AS (
+    def sums(gain_sum="", gain_join=""):
+        return f"""
             SELECT k.r_key, COUNT(*) AS n, SUM(CASE WHEN k.r_in THEN 1 ELSE 0 END) AS n_in,
                    SUM(k.r_kk) AS kk, COUNT(k.r_kk) AS with_count,
                    SUM(CASE WHEN k.r_in THEN (k.r_kk * %s + 99) / 100 END) AS target,
                    COALESCE(SUM(k.r_terwakili), 0) AS terwakili, COALESCE(SUM(k.r_heads), 0) AS heads,
-                   COALESCE(SUM(k.r_aktif), 0) AS aktif
-            FROM ({inner}) k GROUP BY k.r_key
+                   COALESCE(SUM(k.r_aktif), 0) AS aktif{gain_sum}
+            FROM ({inner}) k{gain_join} GROUP BY k.r_key
+        """
+
+    if everywhere:
+        # the whole country: the gain summed per region straight from the window's history rows
+        # (the region's code from each row's kelurahan: ~130,000 rows into 38 provinces), joined
+        # once per region, not summed per kelurahan and joined to 84,000 rows
+        gain, gain_params = (
+            history.annotate(g_key=Substr("kelurahan__kode", 1, CODE_LENGTH[by])).values("g_key")
+            .annotate(gain=Sum("change")).values("g_key", "gain").query.sql_with_params()
         )
-        SELECT sums.r_key, n, n_in, kk, with_count, target, terwakili, heads, aktif, COALESCE(gain.gain, 0)
-        FROM sums LEFT JOIN gain ON gain.g_key = sums.r_key
-    """
+        sql = f"""
+            WITH gain AS ({gain}), sums AS ({sums()})
+            SELECT sums.*, COALESCE(gain.gain, 0) FROM sums LEFT JOIN gain ON gain.g_key = sums.r_key
+        """
+    else:
+        # some kelurahan (a province): their history rows through the kelurahan index, summed
+        # per kelurahan and joined to them
+        gain, gain_params = history.values("kelurahan_id").annotate(gain=Sum("change")).values("kelurahan_id", "gain").query.sql_with_params()
+        sql = f"""
+            WITH gain AS ({gain})
+            {sums(", COALESCE(SUM(gain.gain), 0)", " LEFT JOIN gain ON gain.kelurahan_id = k.r_pk")}
+        """
     result = {}
     with connection.cursor() as cursor:
         cursor.execute(sql, [*gain_params, percent, *params])
