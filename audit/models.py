@@ -45,6 +45,7 @@ class AuditEvent(models.Model):
         APPLICATION_DECIDED = "application_decided", _("accepted or rejected an application to join")
         APPLICANT_WITHDREW = "applicant_withdrew", _("an applicant withdrew their application")
         APPLICATIONS_PURGED = "applications_purged", _("deleted old applications to join")
+        REGION_GRANTED = "region_granted", _("changed a reviewer's regions")
 
     at = models.DateTimeField(_("when"), auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

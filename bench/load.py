@@ -44,7 +44,7 @@ def prepare_users(db_url):
     manage(db_url, "shell", "-c", f"""
 from django.contrib.auth.models import User
 from django.db.models import Count
-from kelurahan.models import Kelurahan
+from kelurahan.models import Kelurahan, RegionGrant
 from members.services import ensure_roles, OFFICER_GROUP, REVIEWER_GROUP
 groups = ensure_roles()
 kel = Kelurahan.objects.annotate(n=Count("members")).order_by("-n").first()
@@ -52,6 +52,7 @@ for name, group in (("load.pengurus", OFFICER_GROUP), ("load.peninjau", REVIEWER
     user, _ = User.objects.get_or_create(username=name)
     user.set_password("{PASSWORD}"); user.save(); user.groups.add(groups[group])
 kel.officers.add(User.objects.get(username="load.pengurus"))
+RegionGrant.objects.get_or_create(user=User.objects.get(username="load.peninjau"))  # national
 """, stdout=subprocess.DEVNULL)
 
 

@@ -136,7 +136,7 @@ def measure():
     from django.db import connection
     from django.db.models import Count
 
-    from kelurahan.models import Kelurahan
+    from kelurahan.models import Kelurahan, RegionGrant
     from members.models import Member
     from members.services import OFFICER_GROUP, REVIEWER_GROUP, ensure_roles
     from members.views import MemberPaginator
@@ -151,6 +151,7 @@ def measure():
     own = Member.objects.filter(kelurahan=kelurahan).order_by("pk")[100]
     reviewer, _ = User.objects.get_or_create(username="bench.reviewer")
     reviewer.groups.add(groups[REVIEWER_GROUP])
+    RegionGrant.objects.get_or_create(user=reviewer)  # national: every kelurahan of the bench
     other = Member.objects.exclude(kelurahan=kelurahan).order_by("pk")[N // 3]  # outside the officer's
 
     def page(user, q="", sort="", **filters):

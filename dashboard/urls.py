@@ -13,6 +13,7 @@ urlpatterns = [
     path("dasbor/", views.dashboard, name="dashboard"),
     path("dasbor/unduh.<str:fmt>", views.dashboard_export, name="dashboard_export"),
     path("dasbor/provinsi/", views.dashboard_rollup, name="dashboard_rollup"),
+    path("dasbor/nasional/", views.dashboard_national, name="dashboard_national"),
     path("dasbor/tren/", views.trend, name="trend"),
     path("kelurahan/<int:pk>/", views.kelurahan_detail, name="kelurahan_detail"),
     path("laporan/", views.report_list, name="report_list"),

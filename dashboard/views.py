@@ -35,40 +35,51 @@ SORTS = {
 }
 
 
-def _campaign(params, region, today):
-    """The campaigns of `region` and the one shown: `?kampanye=<id>`, else the current one."""
-    campaigns = list(Campaign.objects.for_region(region))
+def _campaign(params, region, today, everywhere=False):
+    """The campaigns of `region` (every campaign, `everywhere`) and the one shown:
+    `?kampanye=<id>`, else the current one."""
+    campaigns = list(Campaign.objects.all() if everywhere else Campaign.objects.for_region(region))
     chosen = params.get("kampanye", "")
     campaign = next((c for c in campaigns if str(c.pk) == chosen), None) or current_campaign(campaigns, today)
     return campaign, campaigns
 
 
-def _region(params):
-    """The regency/city the dashboard shows (`?wilayah=64.71`), and the choices.
+def _visible(user):
+    """The kelurahan whose figures `user`'s dashboard pages show (`on_dashboard_of`)."""
+    return Kelurahan.objects.on_dashboard_of(user)
+
+
+def _region(params, user):
+    """The regency/city the dashboard shows (`?wilayah=64.71`), and the choices: those with a
+    kelurahan `user` sees.
 
     The dashboard shows one kabupaten/kota at a time: a national database has ~84,000
     kelurahan, far too many for one page (provinces have the roll-up page).
     """
-    regions = list(KabupatenKota.objects.filter(Exists(Kelurahan.objects.filter(kecamatan__kabupaten_kota=OuterRef("pk")))))
+    regions = list(KabupatenKota.objects.filter(Exists(_visible(user).filter(kecamatan__kabupaten_kota=OuterRef("pk")))))
     chosen = params.get("wilayah")
     region = next((r for r in regions if r.kode == chosen), regions[0] if regions else None)
     return region, regions
 
 
-def dashboard_figures(params, today=None):
+def dashboard_figures(params, user, today=None):
     """Everything the dashboard, its downloads, the JSON and a report show for `params`
-    (`wilayah`, `kampanye`), in a fixed number of queries: regions, campaigns, the kelurahan
-    rows with their counters, KK gained in 7 days, the members' capital and this year's RAT."""
+    (`wilayah`, `kampanye`) to `user` (only the kelurahan they see), in a fixed number of
+    queries: regions, campaigns, the kelurahan rows with their counters, KK gained in 7 days,
+    the members' capital and this year's RAT."""
     today = today or timezone.localdate()
-    region, regions = _region(params)
+    region, regions = _region(params, user)
     campaign, campaigns = _campaign(params, region, today)
-    kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region)
+    kelurahan = _visible(user).filter(kecamatan__kabupaten_kota=region)
     rows = for_dashboard(kelurahan, campaign)
     gained = counters.gained(kelurahan, today)
     groups, total = dashboard_table(rows, campaign, today, gained, rat_for(kelurahan, today))
     return {
         "region": region,
-        "regions": regions,
+        # the menu: the kabupaten/kota of the shown one's province (a national database has
+        # 514; the province and national pages lead to the others)
+        "regions": [r for r in regions if region and r.provinsi_id == region.provinsi_id],
+        "kelurahan": kelurahan,
         "campaign": campaign,
         "campaigns": campaigns,
         "groups": groups,
@@ -81,8 +92,7 @@ def dashboard_figures(params, today=None):
 def _with_business(figures):
     """`figures` with the business units (`business`: units running and this month's sales per
     kelurahan, from the usaha counters; two queries), for the page and the Satgas report."""
-    figures["business"] = business_figures(Kelurahan.objects.filter(kecamatan__kabupaten_kota=figures["region"]),
-                                           figures["today"])
+    figures["business"] = business_figures(figures["kelurahan"], figures["today"])
     return figures
 
 
@@ -105,9 +115,9 @@ def _filtered(groups, request):
 @login_required
 def dashboard(request):
     """Progress toward the campaign's target per kelurahan, grouped by kecamatan, with totals."""
-    figures = _with_business(dashboard_figures(request.GET))
+    figures = _with_business(dashboard_figures(request.GET, request.user))
     groups, sort = _filtered(figures["groups"], request)
-    received = Application.objects.figures(Kelurahan.objects.filter(kecamatan__kabupaten_kota=figures["region"]))
+    received = Application.objects.figures(figures["kelurahan"])
     applications = [(kel, received[kel.pk]) for _kec, rows, _t in groups for kel, _p in rows if kel.pk in received]
     by_kelurahan = figures["business"].by_kelurahan
     business = [(kel, by_kelurahan[kel.pk]) for _kec, rows, _t in groups for kel, _p in rows if kel.pk in by_kelurahan]
@@ -130,7 +140,7 @@ def dashboard(request):
 @login_required
 def dashboard_json(request):
     """The dashboard's figures as JSON, read-only, for integration (documented in the README)."""
-    return JsonResponse(dashboard_json_data(dashboard_figures(request.GET)), json_dumps_params={"ensure_ascii": False})
+    return JsonResponse(dashboard_json_data(dashboard_figures(request.GET, request.user)), json_dumps_params={"ensure_ascii": False})
 
 
 @login_required
@@ -138,7 +148,7 @@ def dashboard_export(request, fmt):
     """The dashboard as XLSX (a sheet per level: kelurahan, kecamatan, city) or CSV (kelurahan)."""
     if fmt not in ("xlsx", "csv"):
         raise Http404
-    figures = dashboard_figures(request.GET)
+    figures = dashboard_figures(request.GET, request.user)
     region = figures["region"]
     record(AuditEvent.Action.EXPORT, request=request, what="dashboard", format=fmt, region=region.kode if region else "")
     slug = (region.kode if region else "kosong").replace(".", "")
@@ -152,14 +162,29 @@ def dashboard_export(request, fmt):
 def dashboard_rollup(request):
     """A province's figures per kabupaten/kota (`?wilayah=64`), from the counters, one query."""
     today = timezone.localdate()
-    provinces = list(Provinsi.objects.filter(Exists(Kelurahan.objects.filter(kecamatan__kabupaten_kota__provinsi=OuterRef("pk")))))
+    visible = _visible(request.user)
+    provinces = list(Provinsi.objects.filter(Exists(visible.filter(kecamatan__kabupaten_kota__provinsi=OuterRef("pk")))))
     province = next((p for p in provinces if p.kode == request.GET.get("wilayah")), provinces[0] if provinces else None)
     campaign, campaigns = _campaign(request.GET, province, today)
-    kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota__provinsi=province)
+    # by code (`64.…`: the kode index), not through the kecamatan and kabupaten/kota joins
+    kelurahan = visible.filter(kode__startswith=f"{province.kode}.") if province else visible.none()
     rows, total = province_rollup(kelurahan, campaign, today)
     return render(request, "dashboard/rollup.html", {
         "province": province, "provinces": provinces, "campaign": campaign, "campaigns": campaigns,
         "rows": rows, "total": total, "today": today,
+    })
+
+
+@login_required
+def dashboard_national(request):
+    """Every province the user sees, its figures summed from the counters (`?kampanye=`: a
+    national campaign), one row per province linking to its page."""
+    today = timezone.localdate()
+    kelurahan = _visible(request.user)
+    campaign, campaigns = _campaign(request.GET, None, today, everywhere=True)
+    rows, total = province_rollup(kelurahan, campaign, today, by="kecamatan__kabupaten_kota__provinsi", names=Provinsi)
+    return render(request, "dashboard/national.html", {
+        "campaign": campaign, "campaigns": campaigns, "rows": rows, "total": total, "today": today,
     })
 
 
@@ -168,7 +193,7 @@ def province_rollup(kelurahan, campaign, today, by="kecamatan__kabupaten_kota", 
     their sum: two queries (the sums over the counters with the KK gained in 7 days from the
     history rows, region names)."""
     sums = rollup(kelurahan, campaign, by, today)
-    names = names.objects.in_bulk(list(sums))
+    names = names.objects.in_bulk(list(sums), field_name="kode")
     rows = []
     for key, s in sums.items():
         progress = Progress(
@@ -192,9 +217,8 @@ def _trend(kelurahan, campaign, target, today):
 @login_required
 def trend(request):
     """KK terwakili over time for the city against the campaign's line (server-side SVG)."""
-    figures = dashboard_figures(request.GET)
-    kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota=figures["region"])
-    chart = _trend(kelurahan, figures["campaign"], figures["total"].target, figures["today"])
+    figures = dashboard_figures(request.GET, request.user)
+    chart = _trend(figures["kelurahan"], figures["campaign"], figures["total"].target, figures["today"])
     return render(request, "dashboard/trend.html", {**figures, "chart": chart})
 
 
@@ -240,7 +264,9 @@ def _reviewer_or_404(user):
 def report_list(request):
     """Issued reports, newest first, and the button to issue one from today's figures."""
     _reviewer_or_404(request.user)
-    return render(request, "dashboard/report_list.html", {"reports": Report.objects.for_list()[:200], "regions": _region(request.GET)[1]})
+    regions = _region(request.GET, request.user)[1]
+    reports = Report.objects.for_list().filter(region_kode__in=[r.kode for r in regions])[:200]
+    return render(request, "dashboard/report_list.html", {"reports": reports, "regions": regions})
 
 
 @login_required
@@ -248,13 +274,12 @@ def report_list(request):
 def report_create(request):
     """Issue a report: freeze today's figures, trend and XLSX as they are now."""
     _reviewer_or_404(request.user)
-    figures = dashboard_figures(request.POST)
+    figures = dashboard_figures(request.POST, request.user)
     region = figures["region"]
     if region is None:
         raise Http404
     _with_business(figures)
-    kelurahan = Kelurahan.objects.filter(kecamatan__kabupaten_kota=region)
-    chart = _trend(kelurahan, figures["campaign"], figures["total"].target, figures["today"])
+    chart = _trend(figures["kelurahan"], figures["campaign"], figures["total"].target, figures["today"])
     data = dashboard_json_data(figures)
     data["dibuat_oleh"] = request.user.get_username()
     data["tren"] = [[d.isoformat(), v] for d, v in chart["values"]]
@@ -274,8 +299,11 @@ def report_detail(request, pk):
     change since then against today's figures."""
     _reviewer_or_404(request.user)
     report = get_object_or_404(Report.objects.select_related("created_by"), pk=pk)
+    figures = dashboard_figures({"wilayah": report.region_kode}, request.user)
+    if figures["region"] is None or figures["region"].kode != report.region_kode:
+        raise Http404  # a report of a region outside the reviewer's grants
     data = report.data
-    today = dashboard_json_data(dashboard_figures({"wilayah": report.region_kode}))
+    today = dashboard_json_data(figures)
     now = {k["kode"]: k for kec in today["kecamatan"] for k in kec["kelurahan"]}
     rows = []
     for kec in data["kecamatan"]:
@@ -301,6 +329,7 @@ def report_detail(request, pk):
 def report_download(request, pk):
     """The issued report's XLSX, byte for byte as it was issued."""
     _reviewer_or_404(request.user)
-    report = get_object_or_404(Report, pk=pk)
+    visible = KabupatenKota.objects.filter(Exists(_visible(request.user).filter(kecamatan__kabupaten_kota=OuterRef("pk"))))
+    report = get_object_or_404(Report, pk=pk, region_kode__in=visible.values("kode"))
     record(AuditEvent.Action.EXPORT, request=request, obj=report, what="report", format="xlsx")
     return spreadsheet(bytes(report.xlsx), "xlsx", f"laporan-kkmp-{report.region_kode.replace('.', '')}-{report.as_of:%Y%m%d}-{report.pk}")

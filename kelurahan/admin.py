@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from audit.admin_exports import AuditedExportMixin, ImportLinkAdmin
+from audit.models import AuditEvent, record
 
 from .grants import (
     editable_groups,
@@ -20,20 +21,22 @@ from .grants import (
     grantable_permissions,
     manageable_users,
 )
-from .models import HouseholdCount, KabupatenKota, Kecamatan, Kelurahan, Provinsi
+from .models import HouseholdCount, KabupatenKota, Kecamatan, Kelurahan, Provinsi, RegionGrant
 from .resources import HouseholdCountResource, KelurahanResource
 from .signals import household_counts_changed
 
 
 @admin.register(Provinsi)
 class ProvinsiAdmin(admin.ModelAdmin):
-    list_display = ["kode", "nama"]
+    list_display = ["kode", "nama", "is_active"]
+    list_filter = ["is_active"]
     search_fields = ["kode", "nama"]
 
 
 @admin.register(KabupatenKota)
 class KabupatenKotaAdmin(admin.ModelAdmin):
-    list_display = ["kode", "nama", "provinsi"]
+    list_display = ["kode", "nama", "provinsi", "is_active"]
+    list_filter = ["is_active"]
     list_select_related = ["provinsi"]
     search_fields = ["kode", "nama"]
     autocomplete_fields = ["provinsi"]
@@ -41,7 +44,8 @@ class KabupatenKotaAdmin(admin.ModelAdmin):
 
 @admin.register(Kecamatan)
 class KecamatanAdmin(admin.ModelAdmin):
-    list_display = ["kode", "nama", "kabupaten_kota"]
+    list_display = ["kode", "nama", "kabupaten_kota", "is_active"]
+    list_filter = ["is_active"]
     list_select_related = ["kabupaten_kota"]
     search_fields = ["kode", "nama"]
     autocomplete_fields = ["kabupaten_kota"]
@@ -50,9 +54,9 @@ class KecamatanAdmin(admin.ModelAdmin):
 @admin.register(Kelurahan)
 class KelurahanAdmin(AuditedExportMixin, admin.ModelAdmin):
     resource_classes = [KelurahanResource]
-    list_display = ["kode", "nama", "kecamatan", "kode_bps", "alternative_names"]
+    list_display = ["kode", "nama", "kecamatan", "kode_bps", "alternative_names", "is_desa", "is_active"]
     list_select_related = ["kecamatan"]
-    list_filter = ["kecamatan__kabupaten_kota", "kecamatan"]
+    list_filter = ["is_active", "is_desa", "kecamatan__kabupaten_kota__provinsi"]
     search_fields = ["kode", "kode_bps", "nama", "alternative_names"]
     autocomplete_fields = ["kecamatan"]
     filter_horizontal = ["officers"]
@@ -106,6 +110,27 @@ class AccountChangeForm(UserChangeForm):
             self.initial.setdefault("kelurahan", list(self.instance.kelurahan_assignments.all()))
 
 
+class RegionGrantInline(admin.TabularInline):
+    """A reviewer's regions (`RegionGrant`): one province, kabupaten/kota or kecamatan per
+    row, or a row with none for the whole country. Superusers only: a region is a power over
+    personal data that `kelurahan.grants` cannot bound."""
+
+    model = RegionGrant
+    extra = 0
+    autocomplete_fields = ["provinsi", "kabupaten_kota", "kecamatan"]
+    verbose_name = _("reviewer's region (role Peninjau DKUMKMP)")
+    verbose_name_plural = _("reviewer's regions (role Peninjau DKUMKMP): a row without a region is the whole country")
+
+    def has_add_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_change_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
 admin.site.unregister(User)
 admin.site.unregister(Group)
 
@@ -118,6 +143,21 @@ class AccountAdmin(UserAdmin):
 
     form = AccountChangeForm
     fieldsets = UserAdmin.fieldsets + ((_("Kelurahan"), {"fields": ("kelurahan",)}),)
+    inlines = [RegionGrantInline]
+
+    def get_inlines(self, request, obj):
+        # only superusers give regions (RegionGrantInline); others never see the rows
+        return self.inlines if obj is not None and request.user.is_superuser else []
+
+    def save_formset(self, request, form, formset, change):
+        """Region grants are written, then audited: what the account holds now."""
+        if formset.model is not RegionGrant:
+            return super().save_formset(request, form, formset, change)
+        before = sorted(str(g) for g in RegionGrant.objects.filter(user=form.instance))
+        super().save_formset(request, form, formset, change)
+        after = sorted(str(g) for g in RegionGrant.objects.filter(user=form.instance))
+        if before != after:
+            record(AuditEvent.Action.REGION_GRANTED, request=request, obj=form.instance, before=before, after=after)
 
     def get_queryset(self, request):
         return super().get_queryset(request).filter(pk__in=manageable_users(request.user))

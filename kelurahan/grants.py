@@ -53,7 +53,8 @@ def editable_groups(editor):
 def manageable_users(editor):
     """Accounts that hold nothing beyond what the editor holds: no superusers, and no group,
     permission or kelurahan the editor could not grant. Anything else would let the editor
-    take over (or strip) powers they do not have."""
+    take over (or strip) powers they do not have. An account with region grants (a reviewer's
+    provinces, kabupaten/kota, kecamatan) is left to superusers, who alone give them."""
     users = get_user_model().objects.all()
     if editor.is_superuser:
         return users
@@ -62,4 +63,5 @@ def manageable_users(editor):
         .exclude(groups__in=Group.objects.exclude(pk__in=grantable_groups(editor)))
         .exclude(user_permissions__in=Permission.objects.exclude(pk__in=grantable_permissions(editor)))
         .exclude(kelurahan_assignments__in=Kelurahan.objects.exclude(pk__in=grantable_kelurahan(editor)))
+        .exclude(region_grants__isnull=False)  # a reviewer's regions: superusers only
     )

@@ -59,8 +59,12 @@ def officer(roles, kelurahan_a):
 
 @pytest.fixture
 def reviewer(roles):
+    """A DKUMKMP reviewer with a national grant (`RegionGrant` without a region)."""
+    from kelurahan.models import RegionGrant
+
     user = UserFactory(username="dkumkmp")
     user.groups.add(roles[REVIEWER_GROUP])
+    RegionGrant.objects.create(user=user)
     return user
 
 

@@ -69,7 +69,7 @@ def test_the_demo_dashboard_has_a_running_campaign_with_every_status():
     from dashboard.views import dashboard_figures
 
     call_command("load_demo", stdout=StringIO())
-    figures = dashboard_figures({})
+    figures = dashboard_figures({}, get_user_model().objects.get(username="admin"))
     assert figures["campaign"].name.startswith("DEMO")
     assert figures["campaign"].starts_on <= timezone.localdate() <= figures["campaign"].deadline
     statuses = {progress.status for _kecamatan, rows, _total in figures["groups"] for _kel, progress in rows}

@@ -41,6 +41,8 @@ def change(client, user, **fields):
         "is_active": "on",
         "date_joined_0": "2026-11-01", "date_joined_1": "08:00:00",
         "groups": [], "user_permissions": [], "kelurahan": [],
+        # the reviewer's regions (superusers only: an empty formset)
+        "region_grants-TOTAL_FORMS": "0", "region_grants-INITIAL_FORMS": "0",
     }
     data.update(fields)
     return client.post(reverse("admin:auth_user_change", args=[user.pk]), data)
@@ -196,3 +198,42 @@ def test_the_admin_cannot_move_a_member_to_another_kelurahan(admin_client_, kelu
     member = MemberFactory(kelurahan=kelurahan_a)
     page = admin_client_.get(reverse("admin:members_member_change", args=[member.pk]))
     assert "kelurahan" not in page.context["adminform"].form.fields
+
+
+def test_a_superuser_grants_a_reviewer_a_region_and_it_is_audited(admin_client_, roles, kelurahan_a):
+    from audit.models import AuditEvent
+    from kelurahan.models import RegionGrant
+
+    reviewer = UserFactory(username="peninjau.baru")
+    reviewer.groups.add(roles[REVIEWER_GROUP])
+    kota = kelurahan_a.kecamatan.kabupaten_kota
+    response = change(admin_client_, reviewer, groups=[roles[REVIEWER_GROUP].pk], **{
+        "region_grants-TOTAL_FORMS": "1", "region_grants-0-kabupaten_kota": str(kota.pk),
+        "region_grants-0-provinsi": "", "region_grants-0-kecamatan": "",
+    })
+    assert response.status_code == 302
+    assert [g.kabupaten_kota for g in RegionGrant.objects.filter(user=reviewer)] == [kota]
+    event = AuditEvent.objects.get(action=AuditEvent.Action.REGION_GRANTED)
+    assert (event.object_id, event.detail) == (str(reviewer.pk), {"before": [], "after": [kota.nama]})
+
+
+def test_a_grant_names_one_region_at_most(admin_client_, roles, kelurahan_a):
+    from kelurahan.models import RegionGrant
+
+    reviewer = UserFactory(username="peninjau.baru")
+    kecamatan = kelurahan_a.kecamatan
+    response = change(admin_client_, reviewer, **{
+        "region_grants-TOTAL_FORMS": "1", "region_grants-0-kabupaten_kota": str(kecamatan.kabupaten_kota.pk),
+        "region_grants-0-provinsi": "", "region_grants-0-kecamatan": str(kecamatan.pk),
+    })
+    assert response.status_code == 200 and not RegionGrant.objects.exists()
+
+
+def test_staff_cannot_open_an_account_with_regions(staff_client, roles):
+    from kelurahan.models import RegionGrant
+
+    reviewer = UserFactory(username="peninjau.kota")
+    reviewer.groups.add(roles[OFFICER_GROUP])  # a group the staff member holds
+    RegionGrant.objects.create(user=reviewer)
+    assert staff_client.get(reverse("admin:auth_user_change", args=[reviewer.pk])).status_code == 302
+    assert "peninjau.kota" not in staff_client.get(reverse("admin:auth_user_changelist")).content.decode()

@@ -176,3 +176,103 @@ def test_an_officer_cannot_read_or_change_another_kelurahans_objects(officer_cli
         sent_to_admin_login = response.status_code == 302 and response.url.startswith("/admin/login/")
         assert refused or sent_to_admin_login, (url, response.status_code)
     assert snapshot() == before
+
+
+# --- Reviewers scoped to a region (RegionGrant) ----------------------------------------------
+
+@pytest.fixture
+def samarinda_reviewer(roles):
+    """A DKUMKMP reviewer granted Kota Samarinda (64.72) only: Balikpapan is another kota."""
+    from kelurahan.models import RegionGrant
+    from members.services import REVIEWER_GROUP
+    from tests.factories import KabupatenKotaFactory, KecamatanFactory, KelurahanFactory
+
+    samarinda = KabupatenKotaFactory(kode="64.72", nama="Kota Samarinda")
+    KelurahanFactory(kecamatan=KecamatanFactory(kode="64.72.01", nama="Palaran", kabupaten_kota=samarinda), nama="Rawa Makmur")
+    user = UserFactory(username="peninjau.samarinda")
+    user.groups.add(roles[REVIEWER_GROUP])
+    RegionGrant.objects.create(user=user, kabupaten_kota=samarinda)
+    return user
+
+
+POST_DATA = {"name": "Diubah", "status": "keluar", "left_on": "2025-10-01", "reason": "x", "amount": "10000",
+             "paid_on": "2025-10-01", "method": "tunai", "legal_name": "Diubah", "held_on": "2025-10-01", "place": "x"}
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_a_reviewer_of_another_kota_cannot_read_or_change_its_objects(client, samarinda_reviewer, kelurahan_a, kelurahan_b, name):
+    namespace = name.split(":")[0] if ":" in name else ""
+    obj = out_of_scope(namespace, kelurahan_b, name)
+    url = reverse(name, kwargs={"pk": obj.pk, **EXTRA_KWARGS.get(name, {})})
+    client.force_login(samarinda_reviewer)
+    before = snapshot()
+    for response in (client.get(url), client.post(url, POST_DATA)):
+        refused = response.status_code in (403, 404, 405)
+        sent_to_admin_login = response.status_code == 302 and response.url.startswith("/admin/login/")
+        assert refused or sent_to_admin_login, (url, response.status_code)
+    assert snapshot() == before
+
+
+def test_a_reviewer_of_another_kota_sees_none_of_balikpapan_in_lists_figures_and_files(client, samarinda_reviewer, kelurahan_a, kelurahan_b):
+    from dashboard.models import Report
+
+    member = MemberFactory(kelurahan=kelurahan_b, name="Warga Manggar")
+    Report.objects.create(region_kode="64.71", region_name="Kota Balikpapan", as_of="2025-10-01", data={}, xlsx=b"",
+                          created_by=UserFactory(is_superuser=True))
+    client.force_login(samarinda_reviewer)
+    for url in ["/", "/?wilayah=64.71", "/dasbor/tren/?wilayah=64.71", "/dasbor/provinsi/?wilayah=64", "/dasbor/nasional/",
+                "/dasbor/unduh.csv?wilayah=64.71", "/api/dasbor.json?wilayah=64.71", "/laporan/", "/anggota/",
+                f"/anggota/?q={member.nik}", "/anggota/?q=Warga"]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        text = response.content.decode()
+        for secret in ("Manggar", "Sepinggan", "Warga Manggar", "Kota Balikpapan"):
+            assert secret not in text, (url, secret)
+    assert "Rawa Makmur" in client.get("/?wilayah=64.71").content.decode()  # its own kota instead
+    response = client.post(reverse("dashboard:report_create"), {"wilayah": "64.71"})
+    assert response.status_code == 302 and Report.objects.latest("pk").region_kode == "64.72"
+
+
+def test_a_reviewer_sees_the_subtree_of_each_grant(roles, kelurahan_a, kelurahan_b):
+    """A kecamatan, a kabupaten/kota, a province, the whole country; no grant: nothing."""
+    from kelurahan.models import Kelurahan, RegionGrant
+    from members.services import REVIEWER_GROUP
+    from tests.factories import KabupatenKotaFactory, KecamatanFactory, KelurahanFactory, ProvinsiFactory
+
+    paser = KelurahanFactory(kecamatan=KecamatanFactory(kode="64.01.01", kabupaten_kota=KabupatenKotaFactory(kode="64.01", nama="Kabupaten Paser")))
+    aceh = KelurahanFactory(kecamatan=KecamatanFactory(kode="11.01.01", kabupaten_kota=KabupatenKotaFactory(
+        kode="11.01", nama="Kabupaten Aceh Selatan", provinsi=ProvinsiFactory(kode="11", nama="Aceh"))))
+    reviewer = UserFactory()
+    reviewer.groups.add(roles[REVIEWER_GROUP])
+
+    def sees(granted=True, **region):
+        RegionGrant.objects.filter(user=reviewer).delete()
+        if granted:
+            RegionGrant.objects.create(user=reviewer, **region)
+        fresh = type(reviewer).objects.get(pk=reviewer.pk)  # grants and permissions read once per user object
+        return set(Kelurahan.objects.for_user(fresh))
+
+    assert sees(granted=False) == set()
+    assert sees(kecamatan=kelurahan_a.kecamatan) == {kelurahan_a}
+    assert sees(kabupaten_kota=kelurahan_a.kecamatan.kabupaten_kota) == {kelurahan_a, kelurahan_b}
+    assert sees(provinsi=kelurahan_a.kecamatan.kabupaten_kota.provinsi) == {kelurahan_a, kelurahan_b, paser}
+    assert sees() == {kelurahan_a, kelurahan_b, paser, aceh}  # a grant without a region: national
+
+
+def test_existing_reviewers_are_granted_the_kabupaten_kota_they_read_before(roles, kelurahan_a, officer):
+    """kelurahan.0010: each reviewer of a deployment gets every kabupaten/kota in the database
+    (Balikpapan's: Kota Balikpapan), not the whole country; officers and admins get nothing."""
+    import importlib
+
+    from django.apps import apps
+
+    from kelurahan.models import RegionGrant
+    from members.services import REVIEWER_GROUP
+
+    migration = importlib.import_module("kelurahan.migrations.0010_existing_reviewers_keep_their_view")
+    reviewer = UserFactory(username="dkumkmp.lama")
+    reviewer.groups.add(roles[REVIEWER_GROUP])
+    UserFactory(username="admin.lama", is_superuser=True)
+    migration.grant(apps, None)
+    migration.grant(apps, None)  # again: nothing twice
+    assert [(g.user, g.kabupaten_kota.kode) for g in RegionGrant.objects.all()] == [(reviewer, "64.71")]

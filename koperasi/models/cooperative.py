@@ -70,7 +70,7 @@ class Cooperative(models.Model):
 
     @property
     def name(self):
-        return self.legal_name or f"KKMP {self.kelurahan.nama}"
+        return self.legal_name or f"{self.kelurahan.cooperative_abbreviation} {self.kelurahan.nama}"
 
     @classmethod
     def of(cls, kelurahan):

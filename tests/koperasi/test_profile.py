@@ -531,3 +531,20 @@ def test_two_ketua_appointed_at_the_same_moment_make_one(kelurahan_a):
     refused = [r for r in results if isinstance(r, ValidationError)]
     assert len(refused) == 1 and "already has a chair (ketua)" in refused[0].messages[0]
     assert Officer.objects.filter(role="ketua").count() == 1
+
+
+
+def test_a_desa_names_its_cooperative_koperasi_desa_merah_putih(client, admin_client_, db):
+    """The fourth part of the code says desa (2xxx) or kelurahan (1xxx); the cooperative's
+    default name, the join page and the poster follow."""
+    from koperasi.models import Cooperative
+    from tests.factories import KecamatanFactory, KelurahanFactory, UserFactory
+
+    desa = KelurahanFactory(kecamatan=KecamatanFactory(kode="64.01.01", nama="Batu Sopang"), kode="64.01.01.2001", nama="Rantau Buta", is_desa=True)
+    assert Cooperative.of(desa).name == "KDMP Rantau Buta"
+    desa.officers.add(UserFactory())  # a cooperative with an officer takes applications
+    join = client.get(f"/en/gabung/{desa.kode}/").content.decode()
+    assert "The Koperasi Desa Merah Putih of Desa Rantau Buta, Kecamatan Batu Sopang." in join
+    assert "Kelurahan Merah Putih" not in join
+    poster = admin_client_.get(reverse("koperasi:poster", args=[desa.pk]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Koperasi Desa Merah Putih · Desa Rantau Buta, Kecamatan Batu Sopang" in poster

@@ -14,6 +14,7 @@ from django.urls import reverse
 from openpyxl import load_workbook
 
 from audit.models import AuditEvent
+from kelurahan.models import RegionGrant
 from kkmp.masking import group_digits
 from members.identity import mask
 from members.models import Household
@@ -29,6 +30,7 @@ def both_roles(roles, kelurahan_a):
     user = UserFactory(username="pengurus.dan.peninjau")
     user.groups.add(roles[OFFICER_GROUP], roles[REVIEWER_GROUP])
     kelurahan_a.officers.add(user)
+    RegionGrant.objects.create(user=user)  # national
     return user
 
 

@@ -17,7 +17,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from dashboard.models import Campaign
-from kelurahan.models import HouseholdCount, Kelurahan
+from kelurahan.models import HouseholdCount, KabupatenKota, Kelurahan, RegionGrant
 from koperasi import simpanan
 from koperasi.models import Attendance, Decision, Meeting, month_index
 from members.models import Household, Member
@@ -36,7 +36,7 @@ HOUSEHOLDS_PER_KELURAHAN = 40
 DEMO_USERS = [
     # username, password, role, description
     ("admin", "kkmp-admin-demo", None, "admin (semua akses, /admin/)"),
-    ("dkumkmp", "kkmp-reviu-demo", REVIEWER_GROUP, "peninjau DKUMKMP (baca semua, NIK tersamar)"),
+    ("dkumkmp", "kkmp-reviu-demo", REVIEWER_GROUP, "peninjau DKUMKMP Kota Balikpapan (baca semua, NIK tersamar)"),
     ("pengurus.sepinggan", "kkmp-pengurus-demo", OFFICER_GROUP, "pengurus KKMP Sepinggan"),
 ]
 GIVEN = [
@@ -183,4 +183,6 @@ class Command(BaseCommand):
                 user.groups.add(groups[role])
             if role == OFFICER_GROUP:
                 Kelurahan.objects.get(kode=OFFICER_KELURAHAN).officers.add(user)
+            if role == REVIEWER_GROUP:  # the city's DKUMKMP: Kota Balikpapan
+                RegionGrant.objects.get_or_create(user=user, kabupaten_kota=KabupatenKota.objects.get(kode="64.71"))
             self.stdout.write(f"  {username:<20} {password:<20} {description}")

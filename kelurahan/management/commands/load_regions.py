@@ -1,7 +1,9 @@
-"""Load provinces, regencies/cities, kecamatan and kelurahan from a CSV (idempotent).
+"""Load provinces, regencies/cities, kecamatan and kelurahan (idempotent).
 
-The default file is the 34 kelurahan of Kota Balikpapan shipped with the app
-(`kelurahan/data/balikpapan_wilayah.csv`: kode_kemendagri,kecamatan,kelurahan,kode_bps).
+`load_regions` alone loads the 34 kelurahan of Kota Balikpapan shipped with the app
+(`kelurahan/data/balikpapan_wilayah.csv`: kode_kemendagri,kecamatan,kelurahan,kode_bps);
+`load_regions --all` the whole Kemendagri tree (`kelurahan/data/kemendagri/`, `kelurahan.tree`),
+`load_regions --provinsi 64` one province of it.
 """
 
 import csv
@@ -11,14 +13,12 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from kelurahan.models import KabupatenKota, Kecamatan, Kelurahan, Provinsi
+from kelurahan.tree import ALTERNATIVE_NAMES, is_desa, load_tree
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 
 # Names for the levels above kecamatan, which the region file does not carry.
 HIGHER_LEVELS = {"64": "Kalimantan Timur", "64.71": "Kota Balikpapan"}
-# Spellings found in real spreadsheets that do not reduce to the official name (DOMAIN.md);
-# spellings that differ only in spaces (Sungai Nangka / Sungainangka) match without an entry.
-ALTERNATIVE_NAMES = {"64.71.01.1002": "Lemaru", "64.71.02.1004": "Karingau"}
 
 
 class Command(BaseCommand):
@@ -26,9 +26,21 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", nargs="?", default=str(DATA / "balikpapan_wilayah.csv"))
+        parser.add_argument("--all", action="store_true", help="The whole Kemendagri tree (every desa and kelurahan).")
+        parser.add_argument("--provinsi", metavar="KODE", help="One province of the Kemendagri tree, e.g. 64.")
+
+    def handle(self, *args, **options):
+        if options["all"] or options["provinsi"]:
+            try:
+                loaded = load_tree(options["provinsi"])
+            except ValueError:
+                raise CommandError(f"Province {options['provinsi']} is not in the Kemendagri file.") from None
+            self.stdout.write(f"Regions loaded: {loaded.summary()}; {Kelurahan.objects.filter(is_active=True).count()} active desa/kelurahan in the database.")
+            return
+        self._load_csv(options)
 
     @transaction.atomic
-    def handle(self, *args, **options):
+    def _load_csv(self, options):
         path = Path(options["file"])
         if not path.exists():
             raise CommandError(f"File not found: {path}")
@@ -53,6 +65,7 @@ class Command(BaseCommand):
                 kelurahan.kecamatan = kecamatan
                 kelurahan.nama = row["kelurahan"].strip()
                 kelurahan.kode_bps = row.get("kode_bps", "").strip()
+                kelurahan.is_desa = is_desa(kode)
                 kelurahan.alternative_names = kelurahan.alternative_names or ALTERNATIVE_NAMES.get(kode, "")
                 kelurahan.full_clean(exclude=["name_key"])
                 kelurahan.save()
