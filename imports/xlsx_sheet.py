@@ -1,0 +1,473 @@
+"""One worksheet's XML read as a stream, in one pass, with the checks applied as it is read:
+`SheetReader.feed(chunk)` takes the part's bytes as they are unpacked and returns the rows
+completed so far; every chunk goes through expat first (well-formed UTF-8, no DTD), then the
+rows are cut out of the text with regular expressions and their cells read in bulk.
+
+Standard library only: it runs in the XLSX reader's isolated process (`xlsx_reader.py`) and is
+imported by the tests as it is.
+
+The rules are python-calamine's (`XlsxCellReader`), which read these files before: cells are
+read inside the first `<sheetData>` only; `<row r>` sets the row, a row without `r` is the one
+after the last; `<c r>` sets the column, a cell without `r` takes the next column; a cell with
+no child element has no value (Excel's styled empty cells); values by `t` (shared string, inline
+string with its rich-text runs but not its phonetic runs, formula text, boolean, error, ISO date,
+number) and a number whose style is a date format becomes a date, a time, a datetime or a
+duration as python-calamine gives them. Every reference is checked (A1 form, within
+XFD1048576), and a row must stay within `row_max_xml` bytes, the rows within `max_height` and
+the columns within `max_width`: a sheet past a limit is refused at the first cell past it
+(`Refused`), not after reading it all.
+
+The fast path is one regular expression per cell, for the cells every writer produces (`r`,
+then `s` and `t`, a `<v>`, an `<is><t>` or a plain formula); a row holding anything else (rich
+text, shared formulas, cells without references, prefixed names, comments) is parsed by expat
+instead, with the same rules. Both give the same values (tests/imports/test_xlsx_stream.py).
+"""
+
+import codecs
+import re
+from datetime import date, datetime, time, timedelta
+from xml.parsers import expat
+
+EXCEL_ROWS = 1_048_576
+EXCEL_COLUMNS = 16_384  # XFD
+
+
+class Refused(Exception):  # noqa: N818  (a refusal, told to the parent as a message)
+    """The sheet is refused: `code` and its details, turned into a message by the parent
+    (`imports.xlsx_read`): "rows" (row, max), "columns" (column, row, max), "reference" (ref),
+    "row_too_long" (row), "dtd", "damaged" (detail)."""
+
+    def __init__(self, code, *details):
+        super().__init__(code, *details)
+        self.code, self.details = code, details
+
+
+def letters(column):
+    """0 → A, 16383 → XFD."""
+    name = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
+COLUMNS = {letters(i): i for i in range(EXCEL_COLUMNS)}  # every valid column name → index
+
+
+def column_of(name, ref):
+    index = COLUMNS.get(name.upper()) if 1 <= len(name) <= 3 and name.isascii() and name.isalpha() else None
+    if index is None:
+        raise Refused("reference", ref[:20])
+    return index
+
+
+def row_of(digits, ref):
+    if 1 <= len(digits) <= 7 and digits.isascii() and digits.isdigit() and 1 <= int(digits) <= EXCEL_ROWS:
+        return int(digits) - 1
+    raise Refused("reference", ref[:20])
+
+
+def split_ref(ref):
+    """(row, column), both 0-based, of an A1 reference; refused unless valid."""
+    name = ref.rstrip("0123456789")
+    column = column_of(name, ref)
+    return row_of(ref[len(name):], ref), column
+
+
+# --- values -----------------------------------------------------------------------------------
+
+_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
+
+
+def _entity(match):
+    name = match.group(1)
+    if name[0] == "#":
+        return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
+    return _NAMED[name]
+
+
+def unescape(text):
+    """XML text as a parser gives it: the five entities, character references, line ends."""
+    if "&" in text:
+        text = _ENTITY.sub(_entity, text)
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+# Excel's built-in number formats that are dates or times (ECMA-376 18.8.30), as calamine has them.
+_DATE_FORMATS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59), *range(71, 82)])
+_DURATION_FORMATS = frozenset([46])
+_QUOTED = re.compile(r'"[^"]*"|\\.|_.|\*.')
+_BRACKETS = re.compile(r"\[([^\]]*)\]")
+
+
+def format_kind(code):
+    """"date", "duration" or None for a custom number format code (calamine's reading: quoted
+    text, escapes and [colour]/[$-locale] sections aside, any of d m y h s is a date; [h], [m]
+    or [s] make it a duration)."""
+    text = _QUOTED.sub("", code.split(";")[0])
+    if any(part.lower().strip("hms") == "" and part for part in _BRACKETS.findall(text)):
+        return "duration"
+    text = _BRACKETS.sub("", text)
+    return "date" if any(ch in "dmyhsDMYHS" for ch in text) else None
+
+
+class Styles:
+    """Which cell styles (`s`) are dates or durations: built by the reader from xl/styles.xml."""
+
+    def __init__(self, kinds=(), date1904=False):
+        self.kinds = list(kinds)  # per cellXfs index: "date", "duration" or None
+        self.epoch = datetime(1904, 1, 1) if date1904 else None
+
+    def kind(self, style):
+        return self.kinds[style] if style < len(self.kinds) else None
+
+    def value(self, serial, kind):
+        """A date-formatted number as python-calamine gives it."""
+        if kind == "duration":
+            return timedelta(days=serial)
+        if self.epoch is not None:
+            moment = self.epoch + timedelta(days=serial)
+        else:  # Excel's 1900 system, with its 29 February 1900
+            moment = datetime(1899, 12, 31 if serial < 60 else 30) + timedelta(days=serial)
+        if serial < 1:
+            return moment.time()
+        if serial == int(serial):
+            return moment.date()
+        return moment
+
+
+def iso_value(text):
+    try:
+        if "T" in text or " " in text:
+            return datetime.fromisoformat(text)
+        if ":" in text:
+            return time.fromisoformat(text)
+        return date.fromisoformat(text)
+    except ValueError:
+        return text
+
+
+# --- the sheet ----------------------------------------------------------------------------
+
+def _patterns(prefix):
+    p = re.escape(prefix)
+    row = re.compile(rf"<{p}row\b([^>]*?)(?:/>|>(.*?)</{p}row\s*>)", re.S)
+    return row, re.compile(rf"</{p}sheetData\s*>"), re.compile(rf"<{p}c[\s/>]")
+
+
+_SHEET_DATA = re.compile(r"<(\w+:)?sheetData\b[^>]*?(/?)>")
+_ROW_NUMBER = re.compile(r"""\br\s*=\s*["'](\d{1,7})["']""")
+# A cell as every writer writes it: r, then s and t (either order), and a <v>, an inline <is><t>
+# or a plain formula with its <v>; anything else goes to expat. Groups: column, row, s, t, s,
+# what is inside the cell (empty: no child, no value), <v>, inline text, formula, formula's <v>.
+_CELL = re.compile(
+    r'<c r="([A-Z]{1,3})(\d{1,7})"(?: s="(\d+)")?(?: t="(\w+)")?(?: s="(\d+)")?\s*'
+    r'(?:/>|>((?:<v>([^<]*)</v>|<v\s*/>|<is><t(?: xml:space="preserve")?>([^<]*)</t></is>|<is><t\s*/></is>'
+    r"|<f>([^<]*)</f>(?:<v>([^<]*)</v>|<v\s*/>)?))?</c>)"
+)
+
+
+class SheetReader:
+    """Feed it the sheet's bytes; take rows `(row number, {column: value})` of the cells with a
+    value (`feed` returns the rows completed by the chunk, `close` the rest) and the formula
+    cells `(row number, column)` on `formulas` (emptied by the caller)."""
+
+    def __init__(self, strings, styles, *, max_height, max_width, row_max_xml):
+        self.strings, self.styles = strings, styles
+        self.max_height, self.max_width, self.row_max_xml = max_height, max_width, row_max_xml
+        self.validator = expat.ParserCreate("UTF-8")
+        self.validator.StartDoctypeDeclHandler = self._dtd
+        self.validator.EntityDeclHandler = self._dtd
+        self.decoder = codecs.getincrementaldecoder("utf-8")()
+        self.text = ""
+        self.state = 0  # 0 before <sheetData>, 1 inside, 2 after
+        self.row_pattern = self.end_pattern = self.cell_start = None
+        self.prefix = ""
+        self.next_row = 0  # 0-based index of a row without `r`
+        self.first_row = self.first_column = EXCEL_ROWS + EXCEL_COLUMNS
+        self.last_row = self.last_column = -1
+        self.formulas = []
+        self.kinds = {}
+        self.last_sent = 0  # the number of the last row returned: rows come in order
+
+    @staticmethod
+    def _dtd(*_args):
+        raise Refused("dtd")
+
+    def feed(self, chunk, final=False):
+        try:
+            self.validator.Parse(chunk, final)
+        except expat.ExpatError as exc:
+            raise Refused("damaged", f"sheet XML: {exc}") from None
+        if self.state == 2:
+            return []
+        self.text += self.decoder.decode(chunk, final)
+        if self.state == 0:
+            found = _SHEET_DATA.search(self.text)
+            if found is None:
+                self.text = self.text[-200:]
+                return []
+            self.prefix = found.group(1) or ""
+            self.row_pattern, self.end_pattern, self.cell_start = _patterns(self.prefix)
+            if found.group(2):  # <sheetData/>
+                self.state, self.text = 2, ""
+                return []
+            self.state, self.text = 1, self.text[found.end():]
+        end = self.end_pattern.search(self.text)
+        if end is not None:
+            block, self.text, self.state = self.text[:end.start()], "", 2
+        elif final:
+            raise Refused("damaged", "no end of sheetData")
+        else:
+            cut = self._last_row_start()
+            block, self.text = self.text[:cut], self.text[cut:]
+            if len(self.text) > self.row_max_xml:  # one row's XML, still unfinished
+                number = _ROW_NUMBER.search(self.text[:200])
+                raise Refused("row_too_long", int(number.group(1)) if number else self.next_row + 1)
+        return self._rows(block)
+
+    def _last_row_start(self):
+        """Where the last <row begins in the text read (0 if none): the rows before it are whole."""
+        text, tag = self.text, "<" + self.prefix + "row"
+        at = len(text)
+        while True:
+            at = text.rfind(tag, 0, at)
+            if at == -1:
+                return 0
+            if text[at + len(tag):at + len(tag) + 1] in (" ", ">", "/", "\t", "\n", "\r", ""):
+                return at
+
+    def close(self):
+        return self.feed(b"", final=True)
+
+    def _rows(self, block):
+        """The rows of a block of complete rows: the whole block through `_CELL` when every cell
+        in it has that form (every cell carries its reference, so its row is known), else row by
+        row."""
+        if not block or (len(block) <= self.row_max_xml and not self.prefix):
+            found = _CELL.findall(block) if block else ()
+            # every "<c" begins a cell read by `_CELL` (so no rich text, no <col…> either)
+            if len(found) == block.count("<c"):
+                return self._cells(found, block)
+        return self._each_row(block)
+
+    def _cells(self, found, block):
+        out = []
+        digits = None
+        cells = None
+        number = 0
+        value = self._value
+        formulas = self.formulas
+        for name, row_digits, style, kind, style2, inner, v, text, formula, formula_v in found:
+            if row_digits != digits:
+                if cells:
+                    self._check(number - 1, cells)
+                    out.append((number, cells))
+                previous = number
+                number = row_of(row_digits, name + row_digits) + 1
+                if number <= previous:
+                    raise Refused("damaged", "rows out of order")
+                digits, cells = row_digits, {}
+            if not inner:  # no child element: no value (Excel's styled empty cells)
+                continue
+            column = COLUMNS.get(name)
+            if column is None:
+                raise Refused("reference", (name + row_digits)[:20])
+            if kind == "inlineStr":
+                cells[column] = unescape(text) if "&" in text or "\r" in text else text
+                continue
+            if formula or inner[1] == "f":
+                formulas.append((number, column))
+                v = formula_v
+            if "&" in v or "\r" in v:
+                v = unescape(v)
+            cells[column] = value(kind, v, style or style2)
+        if cells:
+            self._check(number - 1, cells)
+            out.append((number, cells))
+        if number:
+            self.next_row = max(self.next_row, number)
+        last = block.rfind("<row")
+        if last != -1:
+            head = block[last:block.find(">", last) + 1]
+            found_number = _ROW_NUMBER.search(head)
+            if found_number is not None:
+                self.next_row = max(self.next_row, int(found_number.group(1)))
+        if out and out[0][0] <= self.last_sent:
+            raise Refused("damaged", "rows out of order")
+        if out:
+            self.last_sent = out[-1][0]
+        return out
+
+    def _each_row(self, block):
+        out = []
+        position = 0
+        for match in self.row_pattern.finditer(block):
+            if block[position:match.start()].strip():
+                raise Refused("damaged", "text or cells between rows")
+            position = match.end()
+            attrs, body = match.group(1), match.group(2)
+            number = _ROW_NUMBER.search(attrs)
+            if number is not None:
+                index = row_of(number.group(1), number.group(1))
+                digits = number.group(1)
+            elif re.search(r"\br\s*=", attrs):
+                raise Refused("reference", re.search(r"\br\s*=\s*[\"']?([^\"'\s]*)", attrs).group(1)[:20])
+            else:
+                index, digits = self.next_row, None
+            self.next_row = index + 1
+            if not body:
+                continue
+            if len(match.group(0)) > self.row_max_xml:
+                raise Refused("row_too_long", index + 1)
+            cells = None
+            if digits is not None and not self.prefix:
+                found = _CELL.findall(body)
+                if len(found) == body.count("<c ") + body.count("<c>") + body.count("<c/") and all(
+                        cell[1] == digits for cell in found):
+                    self.next_row = index  # _cells moves it on
+                    rows = self._cells(found, body)
+                    self.next_row = max(self.next_row, index + 1)
+                    out.extend(rows)
+                    continue
+            index, cells = _RowParser(self, index, free=digits is None).parse(match.group(0))
+            if cells:
+                if index + 1 <= self.last_sent:
+                    raise Refused("damaged", "rows out of order")
+                self._check(index, cells)
+                out.append((index + 1, cells))
+                self.last_sent = index + 1
+        if block[position:].strip():
+            raise Refused("damaged", "text or cells between rows")
+        return out
+
+    def _value(self, kind, v, style):
+        """A cell's value from its type, its <v> text (unescaped) and its style."""
+        if kind == "s":
+            try:
+                return self.strings[int(v)]
+            except (ValueError, IndexError):
+                raise Refused("damaged", "shared string index") from None
+        if kind in ("str", "inlineStr", "e"):
+            return v
+        if kind == "b":
+            return v != "0"
+        if kind == "d":
+            return iso_value(v)
+        if v == "":
+            return ""
+        try:
+            number = float(v)
+        except ValueError:
+            raise Refused("damaged", "number") from None
+        if style:
+            style = int(style)
+            kind = self.kinds.get(style, 0)
+            if kind == 0:
+                kind = self.kinds[style] = self.styles.kind(style)
+            if kind:
+                try:
+                    return self.styles.value(number, kind)
+                except (OverflowError, ValueError):
+                    return number
+        return number
+
+    def _check(self, index, cells):
+        """The limits, at the first cell past one."""
+        if index > self.last_row:
+            self.last_row = index
+        if index < self.first_row:
+            self.first_row = index
+        if self.last_row - self.first_row >= self.max_height:
+            raise Refused("rows", index + 1, self.max_height - 1)
+        low, high = min(cells), max(cells)
+        if low < self.first_column or high > self.last_column:
+            for column in cells:  # in the sheet's order
+                self.first_column = min(self.first_column, column)
+                self.last_column = max(self.last_column, column)
+                if self.last_column - self.first_column >= self.max_width:
+                    raise Refused("columns", column, index + 1, self.max_width)
+
+
+class _RowParser:
+    """One row's XML through expat: the cells with a value, as `SheetReader._fast` reads them."""
+
+    def __init__(self, reader, index, free):
+        self.reader, self.index = reader, index
+        self.free = free  # a row without `r`: its first cell's reference places it
+        self.cells = {}
+        self.column = 0
+        self.rooted = False  # the <row> element itself was met
+        self.cell = None  # [column, kind, style, v parts, text parts, has child]
+        self.path = []
+
+    def parse(self, xml):
+        parser = expat.ParserCreate("UTF-8")
+        parser.ordered_attributes = False
+        parser.StartElementHandler = self.start
+        parser.EndElementHandler = self.end
+        parser.CharacterDataHandler = self.data
+        try:
+            parser.Parse(xml.encode("utf-8"), True)
+        except expat.ExpatError as exc:
+            raise Refused("damaged", f"row XML: {exc}") from None
+        return self.index, self.cells
+
+    def start(self, name, attrs):
+        local = name.partition(":")[2] if ":" in name else name
+        if self.cell is None:
+            if not self.rooted:
+                self.rooted = True
+                return
+            if local != "c" or self.path:  # an element other than a cell inside the row
+                self.path.append(local)
+                return
+            ref = attrs.get("r")
+            if ref is not None:
+                row, column = split_ref(ref)
+                if row != self.index:
+                    if not self.free:
+                        raise Refused("damaged", "a cell of another row")
+                    self.index = row
+                    self.reader.next_row = row + 1
+                self.free = False
+                self.column = column
+            else:
+                self.free = False
+            self.cell = [self.column, attrs.get("t", "n"), attrs.get("s"), [], [], False]
+            self.column += 1
+            return
+        if local in ("c", "row", "sheetData"):
+            raise Refused("damaged", "a cell inside a cell")
+        self.cell[5] = True
+        self.path.append(local)
+        if local == "f":
+            self.reader.formulas.append((self.index + 1, self.cell[0]))
+
+    def end(self, name):
+        local = name.partition(":")[2] if ":" in name else name
+        if self.path:
+            self.path.pop()
+            return
+        if self.cell is None or local != "c":
+            return
+        column, kind, style, v, text, valued = self.cell
+        self.cell = None
+        if not valued:
+            return
+        if kind == "inlineStr":
+            self.cells[column] = "".join(text)
+        else:
+            self.cells[column] = self.reader._value(kind, "".join(v), style)
+
+    def data(self, content):
+        if self.cell is None or not self.path:
+            return
+        if self.path[-1] == "v":
+            self.cell[3].append(content)
+        elif self.path[-1] == "t" and "is" in self.path and "rPh" not in self.path:
+            self.cell[4].append(content)
