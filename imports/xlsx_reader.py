@@ -210,34 +210,9 @@ def _part_chunks(archive, info, budget):
         raise zipfile.BadZipFile(f"{info.filename}: {size} bytes, {info.file_size} declared")
 
 
-class _Table:
-    """A sheet's rows as the parent takes them: lists from the table's first column."""
-
-    def __init__(self):
-        self.origin = None  # the table's first column
-        self.width = 0  # the header's
-
-    def rows(self, rows, formulas):
-        out = []
-        for number, cells in rows:
-            if self.origin is None:
-                self.origin = min(cells)
-                self.width = max(cells) - self.origin + 1
-            origin = self.origin
-            width = max(self.width, max(cells) - origin + 1)
-            row = [""] * width
-            for column, value in cells.items():
-                if column >= origin:
-                    row[column - origin] = value
-            out.append((number, row))
-        return out, [(number, column - self.origin) for number, column in formulas
-                     if self.origin is not None and column >= self.origin]
-
-
 def _send_sheet(send, archive, info, name, index, options):
     strings, styles, budget, limits = options
     reader = xlsx_sheet.SheetReader(strings, styles, **limits)
-    table = _Table()
     pending, formulas, headed, read = [], [], False, 0
 
     def flush():
@@ -247,8 +222,8 @@ def _send_sheet(send, archive, info, name, index, options):
             send(("head", name, index, estimate))
             headed = True
         if pending:
-            rows, cells = table.rows(pending, formulas)
-            _send_rows(send, rows, cells)
+            origin = reader.origin
+            _send_rows(send, pending, [(number, column - origin) for number, column in formulas if column >= origin])
         pending, formulas = [], []
 
     for chunk in _part_chunks(archive, info, budget):

@@ -73,6 +73,7 @@ class FormulaCells(collections.abc.Set):
         self._rows = bytearray()  # any column
         self._origin = (0, 0)  # the sheet cell of the table's first row and column
         self._count = 0
+        self._row_numbers = set()  # the rows `add` was told of: `number in rows` at C speed
 
     @staticmethod
     def _set(bitmap, row):
@@ -98,6 +99,7 @@ class FormulaCells(collections.abc.Set):
             self._set(bitmap, number - 1)
             self._set(self._rows, number - 1)
             self._count += 1
+            self._row_numbers.add(number)
 
     def _place(self, start):
         """Number the cells as the table does: `start` is calamine's first used cell."""
@@ -121,8 +123,9 @@ class FormulaCells(collections.abc.Set):
 
     @property
     def rows(self):
-        """The spreadsheet row numbers with a formula in any column (`number in formulas.rows`)."""
-        return _FormulaRows(self._rows)
+        """The spreadsheet row numbers with a formula in any column (`number in formulas.rows`):
+        a set when the cells came from the reader's rows (`add`), else read from the bitmap."""
+        return self._row_numbers if self._row_numbers or not self._count else _FormulaRows(self._rows)
 
     def __contains__(self, cell):
         try:

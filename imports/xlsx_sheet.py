@@ -25,6 +25,7 @@ instead, with the same rules. Both give the same values (tests/imports/test_xlsx
 
 import codecs
 import re
+from itertools import groupby, repeat
 from datetime import date, datetime, time, timedelta
 from xml.parsers import expat
 
@@ -171,10 +172,19 @@ _CELL = re.compile(
 )
 
 
+# The same for a block of only inline strings, or only shared strings: fewer groups, read faster.
+_BULK = {
+    "inlineStr": re.compile(r'<c r="([A-Z]{1,3})(\d{1,7})"(?: s="\d+")? t="inlineStr"(?: s="\d+")?>'
+                            r'<is><t(?: xml:space="preserve")?>([^<]*)</t></is></c>'),
+    "s": re.compile(r'<c r="([A-Z]{1,3})(\d{1,7})"(?: s="\d+")? t="s"(?: s="\d+")?><v>(\d{1,10})</v></c>'),
+}
+
+
 class SheetReader:
-    """Feed it the sheet's bytes; take rows `(row number, {column: value})` of the cells with a
-    value (`feed` returns the rows completed by the chunk, `close` the rest) and the formula
-    cells `(row number, column)` on `formulas` (emptied by the caller)."""
+    """Feed it the sheet's bytes; take the rows holding a value as `(row number, cells)`, the
+    cells from the table's first column (`_row`); `feed` returns the rows completed by the
+    chunk, `close` the rest; the formula cells `(row number, sheet column)` gather on
+    `formulas` (emptied by the caller)."""
 
     def __init__(self, strings, styles, *, max_height, max_width, row_max_xml):
         self.strings, self.styles = strings, styles
@@ -193,6 +203,10 @@ class SheetReader:
         self.formulas = []
         self.kinds = {}
         self.last_sent = 0  # the number of the last row returned: rows come in order
+        self.bulk = ["inlineStr", "s"]  # the `_BULK` forms tried, the last one that fitted first
+        self.misses = 0
+        self.origin = None  # the table's first column (see `_row`)
+        self.width = 0  # the header's
 
     @staticmethod
     def _dtd(*_args):
@@ -249,11 +263,79 @@ class SheetReader:
         in it has that form (every cell carries its reference, so its row is known), else row by
         row."""
         if not block or (len(block) <= self.row_max_xml and not self.prefix):
+            cells = block.count("<c")
+            for kind in self.bulk:  # every "<c" begins a cell of that form
+                found = _BULK[kind].findall(block) if cells else ()
+                if len(found) == cells:
+                    rows = self._bulk(kind, found) if found else []
+                    if rows is not None:
+                        if kind != self.bulk[0]:
+                            self.bulk.reverse()
+                        return rows
+            self.misses += 1
+            if self.misses > 3:
+                self.bulk = ()
             found = _CELL.findall(block) if block else ()
             # every "<c" begins a cell read by `_CELL` (so no rich text, no <col…> either)
-            if len(found) == block.count("<c"):
+            if len(found) == cells:
                 return self._cells(found, block)
         return self._each_row(block)
+
+    def _row(self, number, cells, columns=None, values=None, checked=False):
+        """The row as the parent takes it, after the limits: a list from the table's first
+        column (the first cell of the sheet's first row with a value: cells left of it have
+        no header and are not read), at least as wide as the header."""
+        if columns is None:
+            columns, values = list(cells), list(cells.values())
+        if not checked:
+            self._check(number - 1, columns)
+        if self.origin is None:
+            self.origin = min(columns)
+            self.width = max(columns) - self.origin + 1
+        origin = self.origin
+        width = max(self.width, max(columns) - origin + 1)
+        if columns[0] == origin and columns[-1] - origin + 1 == len(columns) == width:
+            return number, list(values)  # every cell, in order
+        placed = dict(zip(columns, values))
+        return number, list(map(placed.get, range(origin, origin + width), repeat("")))
+
+    def _bulk(self, kind, found):
+        """The rows of a block whose cells are all inline strings or all shared strings
+        (`_BULK`): read column-wise (`map`, `zip`), not cell by cell. None when a column or
+        a shared string is not there (the block is then read cell by cell, and refused)."""
+        names, digits, values = zip(*found)
+        if kind == "s":
+            try:
+                values = list(map(self.strings.__getitem__, map(int, values)))
+            except IndexError:
+                return None
+        else:
+            joined = "".join(values)
+            if "&" in joined or "\r" in joined:
+                values = [unescape(v) for v in values]
+        columns = list(map(COLUMNS.get, names))
+        if None in columns:
+            return None
+        # within the columns and rows already seen: no row can pass a limit
+        checked = (self.origin is not None and min(columns) >= self.first_column and max(columns) <= self.last_column
+                   and row_of(digits[-1], digits[-1]) - self.first_row < self.max_height
+                   and row_of(digits[0], digits[0]) > self.last_row)
+        if checked:
+            self.last_row = row_of(digits[-1], digits[-1])
+        out, start, previous = [], 0, self.last_sent
+        for row_digits, group in groupby(digits):
+            count = len(list(group))
+            number = row_of(row_digits, row_digits) + 1
+            if number <= previous:
+                raise Refused("damaged", "rows out of order")
+            previous = number
+            end = start + count
+            out.append(self._row(number, None, columns[start:end], values[start:end], checked))
+            start = end
+        if out:
+            self.next_row = max(self.next_row, out[-1][0])
+            self.last_sent = out[-1][0]
+        return out
 
     def _cells(self, found, block):
         out = []
@@ -265,8 +347,7 @@ class SheetReader:
         for name, row_digits, style, kind, style2, inner, v, text, formula, formula_v in found:
             if row_digits != digits:
                 if cells:
-                    self._check(number - 1, cells)
-                    out.append((number, cells))
+                    out.append(self._row(number, cells))
                 previous = number
                 number = row_of(row_digits, name + row_digits) + 1
                 if number <= previous:
@@ -287,8 +368,7 @@ class SheetReader:
                 v = unescape(v)
             cells[column] = value(kind, v, style or style2)
         if cells:
-            self._check(number - 1, cells)
-            out.append((number, cells))
+            out.append(self._row(number, cells))
         if number:
             self.next_row = max(self.next_row, number)
         last = block.rfind("<row")
@@ -307,8 +387,8 @@ class SheetReader:
         out = []
         position = 0
         for match in self.row_pattern.finditer(block):
-            if block[position:match.start()].strip():
-                raise Refused("damaged", "text or cells between rows")
+            if self.cell_start.search(block, position, match.start()):  # (text there is ignored)
+                raise Refused("damaged", "cells between rows")
             position = match.end()
             attrs, body = match.group(1), match.group(2)
             number = _ROW_NUMBER.search(attrs)
@@ -338,11 +418,10 @@ class SheetReader:
             if cells:
                 if index + 1 <= self.last_sent:
                     raise Refused("damaged", "rows out of order")
-                self._check(index, cells)
-                out.append((index + 1, cells))
+                out.append(self._row(index + 1, cells))
                 self.last_sent = index + 1
-        if block[position:].strip():
-            raise Refused("damaged", "text or cells between rows")
+        if self.cell_start.search(block, position):
+            raise Refused("damaged", "cells between rows")
         return out
 
     def _value(self, kind, v, style):
@@ -352,8 +431,10 @@ class SheetReader:
                 return self.strings[int(v)]
             except (ValueError, IndexError):
                 raise Refused("damaged", "shared string index") from None
-        if kind in ("str", "inlineStr", "e"):
+        if kind in ("str", "inlineStr"):
             return v
+        if kind == "e":  # an error (#DIV/0!…): python-calamine gives an empty cell
+            return ""
         if kind == "b":
             return v != "0"
         if kind == "d":
