@@ -25,8 +25,8 @@ instead, with the same rules. Both give the same values (tests/imports/test_xlsx
 
 import codecs
 import re
-from itertools import groupby, repeat
 from datetime import date, datetime, time, timedelta
+from itertools import groupby, repeat
 from xml.parsers import expat
 
 EXCEL_ROWS = 1_048_576

@@ -8,8 +8,8 @@ allocation) and others raised an uncaught zipfile error.
 """
 
 import gc
-import itertools
 import io
+import itertools
 import os
 import sqlite3
 import struct
