@@ -156,10 +156,10 @@ class _Sheets:
 
 
 def _xlsx_table(source, max_rows=None):
-    # One time budget for the scan and the reader together: the request's or task's
+    # One time budget for the checks and the reader together: the request's or task's
     # (`table.time_budget`), else KKMP_IMPORT_READER_SECONDS.
     # The checks run once per file: a second read of the same `Source` (the error file after
-    # the check) reuses their result instead of scanning the sheet again.
+    # the check) reuses their result instead of checking the workbook again.
     checked = source.checked if getattr(source, "checked", None) is not None else check_xlsx(source, max_rows)
     source.checked = checked
     left = seconds_left()

@@ -12,7 +12,7 @@ allocate without bound or spin ends this process only: the parent sees a signal 
 message and refuses the file with a plain message.
 
 It imports neither Django nor the project (it runs with `-I`, an empty environment and no
-access to the settings or the database): only the standard library and `xlsx_sheet.py` beside it.
+access to the settings or the database): only the standard library and `xlsx_sheet.py`, `xlsx_cells.py` beside it.
 
 Arguments: max_height (sheet rows from the first used one), max_width (columns), row_max_xml
 (bytes of one row's XML), bytes_left (what the sheets may unpack to in all).
@@ -25,7 +25,7 @@ Messages (`channel.send`: an 8-byte length and a pickle of a tuple):
                        sheet's first row with a value), at least as many as the header's; the
                        formula cells among them as (row number, column index)
   ("end", peak)        every row was sent; `peak`: this process's peak RSS in KiB (or None)
-  ("refused", code, details)  a sheet past a limit (`xlsx_sheet.Refused`), or "bomb"
+  ("refused", code, details)  a sheet past a limit (`xlsx_cells.Refused`), or "bomb"
   ("limits", detail)   out of memory (the parent refuses the file: server limits)
   ("damaged", detail)  the workbook is not readable (the parent refuses it as damaged)
   ("internal", detail) this process is broken: a server fault
@@ -43,7 +43,8 @@ from pathlib import Path
 from xml.parsers import expat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import xlsx_sheet  # noqa: E402  (beside this file: the job runs with -I, without the project)
+import xlsx_cells  # noqa: E402  (beside this file: the job runs with -I, without the project)
+import xlsx_sheet  # noqa: E402
 
 ROWS_PER_MESSAGE = 2_000
 MAX_MESSAGE = 4 * 1024 * 1024  # a message above this is split (rows holding long texts)
@@ -72,7 +73,7 @@ def _parse(data, start):
 
 
 def _dtd(*_args):
-    raise xlsx_sheet.Refused("dtd")
+    raise xlsx_cells.Refused("dtd")
 
 
 def _local(name):
@@ -106,7 +107,7 @@ def _sheets(archive, parts):
         path = target[1:] if target.startswith("/xl/") else target if target.startswith("xl/") else "xl/" + target
         info = parts.get(path.lower())
         if info is None or path.split("/")[1:2] not in (["worksheets"], ["chartsheets"], ["dialogsheets"]):
-            raise xlsx_sheet.Refused("damaged", "a sheet's part is missing")
+            raise xlsx_cells.Refused("damaged", "a sheet's part is missing")
         found.append((name, info))
     return found, bool(date1904)
 
@@ -121,7 +122,7 @@ def _shared_strings(data):
     (phonetic runs aside); a part in another form (prefixed names) through expat."""
     text = data.decode("utf-8")
     strings = []
-    append, unescape = strings.append, xlsx_sheet.unescape
+    append, unescape = strings.append, xlsx_cells.unescape
     for plain, rich in _SI.findall(text):
         if rich:
             plain = "".join(_TEXT.findall(_PHONETIC.sub("", rich)))
@@ -159,7 +160,7 @@ def _styles(archive, parts, date1904):
     """Which cell styles are dates or durations (xl/styles.xml's cellXfs and numFmts)."""
     info = parts.get("xl/styles.xml")
     if info is None:
-        return xlsx_sheet.Styles((), date1904)
+        return xlsx_cells.Styles((), date1904)
     formats, ids, path = {}, [], []
 
     def start(name, attrs):
@@ -180,12 +181,12 @@ def _styles(archive, parts, date1904):
     kinds = []
     for number in ids:
         if number in formats:
-            kinds.append(xlsx_sheet.format_kind(formats[number]))
-        elif number.isdigit() and int(number) in xlsx_sheet._DATE_FORMATS:
-            kinds.append("duration" if int(number) in xlsx_sheet._DURATION_FORMATS else "date")
+            kinds.append(xlsx_cells.format_kind(formats[number]))
+        elif number.isdigit() and int(number) in xlsx_cells.DATE_FORMATS:
+            kinds.append("duration" if int(number) in xlsx_cells.DURATION_FORMATS else "date")
         else:
             kinds.append(None)
-    return xlsx_sheet.Styles(kinds, date1904)
+    return xlsx_cells.Styles(kinds, date1904)
 
 
 class _Budget:
@@ -204,7 +205,7 @@ def _part_chunks(archive, info, budget):
             size += len(chunk)
             budget.left -= len(chunk)
             if budget.left < 0:
-                raise xlsx_sheet.Refused("bomb")
+                raise xlsx_cells.Refused("bomb")
             yield chunk
     if size != info.file_size:
         raise zipfile.BadZipFile(f"{info.filename}: {size} bytes, {info.file_size} declared")
@@ -248,7 +249,7 @@ def run(channel, max_height, max_width, row_max_xml, bytes_left):
         book = zipfile.ZipFile(io.BytesIO(data))
         parts = {member.filename.lower(): member for member in book.infolist()}
         if "xl/workbook.xml" not in parts or "xl/_rels/workbook.xml.rels" not in parts:
-            raise xlsx_sheet.Refused("damaged", "no workbook")
+            raise xlsx_cells.Refused("damaged", "no workbook")
         sheets, date1904 = _sheets(book, parts)
         info = parts.get("xl/sharedstrings.xml")
         strings = _shared_strings(book.read(info)) if info is not None else []
@@ -263,7 +264,7 @@ def run(channel, max_height, max_width, row_max_xml, bytes_left):
             _send_sheet(send, book, part, name, index, options)
         send(("end", channel.peak_kib()))
         return 0
-    except xlsx_sheet.Refused as refusal:
+    except xlsx_cells.Refused as refusal:
         send(("refused", refusal.code, refusal.details))
         return 1
     except MemoryError:

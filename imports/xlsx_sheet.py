@@ -15,7 +15,7 @@ number) and a number whose style is a date format becomes a date, a time, a date
 duration as python-calamine gives them. Every reference is checked (A1 form, within
 XFD1048576), and a row must stay within `row_max_xml` bytes, the rows within `max_height` and
 the columns within `max_width`: a sheet past a limit is refused at the first cell past it
-(`Refused`), not after reading it all.
+(`Refused`), not after reading it all. References, values and the expat path: `xlsx_cells.py`.
 
 The fast path is one regular expression per cell, for the cells every writer produces (`r`,
 then `s` and `t`, a `<v>`, an `<is><t>` or a plain formula); a row holding anything else (rich
@@ -25,132 +25,13 @@ instead, with the same rules. Both give the same values (tests/imports/test_xlsx
 
 import codecs
 import re
-from datetime import date, datetime, time, timedelta
 from itertools import groupby, repeat
 from xml.parsers import expat
 
-EXCEL_ROWS = 1_048_576
-EXCEL_COLUMNS = 16_384  # XFD
-
-
-class Refused(Exception):  # noqa: N818  (a refusal, told to the parent as a message)
-    """The sheet is refused: `code` and its details, turned into a message by the parent
-    (`imports.xlsx_read`): "rows" (row, max), "columns" (column, row, max), "reference" (ref),
-    "row_too_long" (row), "dtd", "damaged" (detail)."""
-
-    def __init__(self, code, *details):
-        super().__init__(code, *details)
-        self.code, self.details = code, details
-
-
-def letters(column):
-    """0 → A, 16383 → XFD."""
-    name = ""
-    column += 1
-    while column:
-        column, rest = divmod(column - 1, 26)
-        name = chr(65 + rest) + name
-    return name
-
-
-COLUMNS = {letters(i): i for i in range(EXCEL_COLUMNS)}  # every valid column name → index
-
-
-def column_of(name, ref):
-    index = COLUMNS.get(name.upper()) if 1 <= len(name) <= 3 and name.isascii() and name.isalpha() else None
-    if index is None:
-        raise Refused("reference", ref[:20])
-    return index
-
-
-def row_of(digits, ref):
-    if 1 <= len(digits) <= 7 and digits.isascii() and digits.isdigit() and 1 <= int(digits) <= EXCEL_ROWS:
-        return int(digits) - 1
-    raise Refused("reference", ref[:20])
-
-
-def split_ref(ref):
-    """(row, column), both 0-based, of an A1 reference; refused unless valid."""
-    name = ref.rstrip("0123456789")
-    column = column_of(name, ref)
-    return row_of(ref[len(name):], ref), column
-
-
-# --- values -----------------------------------------------------------------------------------
-
-_ENTITY = re.compile(r"&(#x[0-9a-fA-F]+|#[0-9]+|lt|gt|amp|quot|apos);")
-_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
-
-
-def _entity(match):
-    name = match.group(1)
-    if name[0] == "#":
-        return chr(int(name[2:], 16) if name[1] == "x" else int(name[1:]))
-    return _NAMED[name]
-
-
-def unescape(text):
-    """XML text as a parser gives it: the five entities, character references, line ends."""
-    if "&" in text:
-        text = _ENTITY.sub(_entity, text)
-    if "\r" in text:
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-    return text
-
-
-# Excel's built-in number formats that are dates or times (ECMA-376 18.8.30), as calamine has them.
-_DATE_FORMATS = frozenset([*range(14, 23), *range(27, 37), *range(45, 48), *range(50, 59), *range(71, 82)])
-_DURATION_FORMATS = frozenset([46])
-_QUOTED = re.compile(r'"[^"]*"|\\.|_.|\*.')
-_BRACKETS = re.compile(r"\[([^\]]*)\]")
-
-
-def format_kind(code):
-    """"date", "duration" or None for a custom number format code (calamine's reading: quoted
-    text, escapes and [colour]/[$-locale] sections aside, any of d m y h s is a date; [h], [m]
-    or [s] make it a duration)."""
-    text = _QUOTED.sub("", code.split(";")[0])
-    if any(part.lower().strip("hms") == "" and part for part in _BRACKETS.findall(text)):
-        return "duration"
-    text = _BRACKETS.sub("", text)
-    return "date" if any(ch in "dmyhsDMYHS" for ch in text) else None
-
-
-class Styles:
-    """Which cell styles (`s`) are dates or durations: built by the reader from xl/styles.xml."""
-
-    def __init__(self, kinds=(), date1904=False):
-        self.kinds = list(kinds)  # per cellXfs index: "date", "duration" or None
-        self.epoch = datetime(1904, 1, 1) if date1904 else None
-
-    def kind(self, style):
-        return self.kinds[style] if style < len(self.kinds) else None
-
-    def value(self, serial, kind):
-        """A date-formatted number as python-calamine gives it."""
-        if kind == "duration":
-            return timedelta(days=serial)
-        if self.epoch is not None:
-            moment = self.epoch + timedelta(days=serial)
-        else:  # Excel's 1900 system, with its 29 February 1900
-            moment = datetime(1899, 12, 31 if serial < 60 else 30) + timedelta(days=serial)
-        if serial < 1:
-            return moment.time()
-        if serial == int(serial):
-            return moment.date()
-        return moment
-
-
-def iso_value(text):
-    try:
-        if "T" in text or " " in text:
-            return datetime.fromisoformat(text)
-        if ":" in text:
-            return time.fromisoformat(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        return text
-
+try:
+    from .xlsx_cells import COLUMNS, EXCEL_COLUMNS, EXCEL_ROWS, Refused, RowParser, iso_value, row_of, unescape
+except ImportError:  # in the reader's process: beside it, without the package
+    from xlsx_cells import COLUMNS, EXCEL_COLUMNS, EXCEL_ROWS, Refused, RowParser, iso_value, row_of, unescape
 
 # --- the sheet ----------------------------------------------------------------------------
 
@@ -317,15 +198,15 @@ class SheetReader:
         if None in columns:
             return None
         # within the columns and rows already seen: no row can pass a limit
+        first, last = row_of(digits[0], names[0] + digits[0]), row_of(digits[-1], names[-1] + digits[-1])
         checked = (self.origin is not None and min(columns) >= self.first_column and max(columns) <= self.last_column
-                   and row_of(digits[-1], digits[-1]) - self.first_row < self.max_height
-                   and row_of(digits[0], digits[0]) > self.last_row)
+                   and last - self.first_row < self.max_height and first > self.last_row)
         if checked:
-            self.last_row = row_of(digits[-1], digits[-1])
+            self.last_row = last
         out, start, previous = [], 0, self.last_sent
         for row_digits, group in groupby(digits):
             count = len(list(group))
-            number = row_of(row_digits, row_digits) + 1
+            number = row_of(row_digits, names[start] + row_digits) + 1
             if number <= previous:
                 raise Refused("damaged", "rows out of order")
             previous = number
@@ -414,7 +295,7 @@ class SheetReader:
                     self.next_row = max(self.next_row, index + 1)
                     out.extend(rows)
                     continue
-            index, cells = _RowParser(self, index, free=digits is None).parse(match.group(0))
+            index, cells = RowParser(self, index, free=digits is None).parse(match.group(0))
             if cells:
                 if index + 1 <= self.last_sent:
                     raise Refused("damaged", "rows out of order")
@@ -472,83 +353,3 @@ class SheetReader:
                 self.last_column = max(self.last_column, column)
                 if self.last_column - self.first_column >= self.max_width:
                     raise Refused("columns", column, index + 1, self.max_width)
-
-
-class _RowParser:
-    """One row's XML through expat: the cells with a value, as `SheetReader._fast` reads them."""
-
-    def __init__(self, reader, index, free):
-        self.reader, self.index = reader, index
-        self.free = free  # a row without `r`: its first cell's reference places it
-        self.cells = {}
-        self.column = 0
-        self.rooted = False  # the <row> element itself was met
-        self.cell = None  # [column, kind, style, v parts, text parts, has child]
-        self.path = []
-
-    def parse(self, xml):
-        parser = expat.ParserCreate("UTF-8")
-        parser.ordered_attributes = False
-        parser.StartElementHandler = self.start
-        parser.EndElementHandler = self.end
-        parser.CharacterDataHandler = self.data
-        try:
-            parser.Parse(xml.encode("utf-8"), True)
-        except expat.ExpatError as exc:
-            raise Refused("damaged", f"row XML: {exc}") from None
-        return self.index, self.cells
-
-    def start(self, name, attrs):
-        local = name.partition(":")[2] if ":" in name else name
-        if self.cell is None:
-            if not self.rooted:
-                self.rooted = True
-                return
-            if local != "c" or self.path:  # an element other than a cell inside the row
-                self.path.append(local)
-                return
-            ref = attrs.get("r")
-            if ref is not None:
-                row, column = split_ref(ref)
-                if row != self.index:
-                    if not self.free:
-                        raise Refused("damaged", "a cell of another row")
-                    self.index = row
-                    self.reader.next_row = row + 1
-                self.free = False
-                self.column = column
-            else:
-                self.free = False
-            self.cell = [self.column, attrs.get("t", "n"), attrs.get("s"), [], [], False]
-            self.column += 1
-            return
-        if local in ("c", "row", "sheetData"):
-            raise Refused("damaged", "a cell inside a cell")
-        self.cell[5] = True
-        self.path.append(local)
-        if local == "f":
-            self.reader.formulas.append((self.index + 1, self.cell[0]))
-
-    def end(self, name):
-        local = name.partition(":")[2] if ":" in name else name
-        if self.path:
-            self.path.pop()
-            return
-        if self.cell is None or local != "c":
-            return
-        column, kind, style, v, text, valued = self.cell
-        self.cell = None
-        if not valued:
-            return
-        if kind == "inlineStr":
-            self.cells[column] = "".join(text)
-        else:
-            self.cells[column] = self.reader._value(kind, "".join(v), style)
-
-    def data(self, content):
-        if self.cell is None or not self.path:
-            return
-        if self.path[-1] == "v":
-            self.cell[3].append(content)
-        elif self.path[-1] == "t" and "is" in self.path and "rPh" not in self.path:
-            self.cell[4].append(content)

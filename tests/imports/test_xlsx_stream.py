@@ -18,8 +18,9 @@ from python_calamine import CalamineWorkbook
 
 from imports.files import data_rows, read_table
 from imports.table import ImportFileError
+from imports.xlsx_cells import Refused, Styles
 from imports.xlsx_scan import XLSX_DAMAGED
-from imports.xlsx_sheet import Refused, SheetReader, Styles
+from imports.xlsx_sheet import SheetReader
 from tests.imports.test_upload_attacks import NS, declare, workbook
 from tests.population import write_workbook
 
