@@ -218,3 +218,17 @@ def test_a_workbook_whose_second_sheet_is_missing_is_refused_as_damaged():
     with pytest.raises(ImportFileError) as exc:
         read_table(out.getvalue(), "x.xlsx")
     assert str(exc.value) == str(XLSX_DAMAGED)
+
+
+@override_settings(KKMP_IMPORT_MAX_UNCOMPRESSED_MB=1)
+def test_a_workbook_declaring_more_than_the_unpacked_limit_is_refused_before_reading():
+    rows = "".join(f'<row r="{i}"><c r="A{i}"><v>{i}</v></c></row>' for i in range(1, 60_000))
+    with pytest.raises(ImportFileError) as exc:
+        read_table(workbook(sheet=sheet_bytes(rows)), "x.xlsx")
+    assert "CSV" in str(exc.value) and "1 MB" in str(exc.value)
+
+
+def test_cells_left_of_the_headers_first_cell_have_no_header_and_are_not_read():
+    rows = ('<row r="1"><c r="B1" t="inlineStr"><is><t>h1</t></is></c><c r="C1" t="inlineStr"><is><t>h2</t></is></c></row>'
+            '<row r="2"><c r="A2" t="inlineStr"><is><t>stray</t></is></c><c r="C2"><v>2</v></c></row>')
+    assert ours(workbook(sheet=sheet_bytes(rows))) == [[["h1", "h2"], ["", 2.0]]]
