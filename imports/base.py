@@ -218,8 +218,11 @@ class BaseImport:
         invisible characters or (XLSX) a formula are reported with their row and column."""
         read = sorted(set(columns.index.values()))
         labels = {i: columns.original[name] for name, i in columns.index.items()}
-        formulas = getattr(table, "formulas", None) or ()
-        formula_rows = {r for r, _c in formulas}
+        formulas = getattr(table, "formulas", None)
+        if formulas is None:
+            formulas = ()
+        # a workbook's formula cells come with its rows (`FormulaCells.rows` follows them)
+        formula_rows = formulas.rows if hasattr(formulas, "rows") else {r for r, _c in formulas}
         for number, row in data_rows(table, settings.KKMP_IMPORT_MAX_ROWS * per_record):
             problems = []
             try:

@@ -3,9 +3,9 @@ size and type refusals), the CSV reader and `data_rows` (the non-blank rows, str
 the row limit), plus `normalise_header`.
 
 Everything here is about the file as bytes and cells; what the cells mean is the importers'
-business (`imports/base.py` and the kinds of import). A workbook is checked (`xlsx_checks.py`,
-`xlsx_scan.py`) and read in an isolated child process (`xlsx_read.py`) before its rows come
-back here. A CSV is decoded as a stream (never a second copy of the file as text) and each row
+business (`imports/base.py` and the kinds of import). A workbook is checked (`xlsx_checks.py`)
+and its sheets streamed by an isolated child process (`xlsx_read.py`, `xlsx_reader.py`,
+`xlsx_sheet.py`), which checks them as it reads them, before its rows come back here. A CSV is decoded as a stream (never a second copy of the file as text) and each row
 is bounded in length before the csv module splits it.
 """
 

@@ -67,7 +67,7 @@ class Source:
 
     def __init__(self, data=None, path=None):
         self.data, self.path = data, path
-        self.checked = None  # a workbook's `SheetScan`, once its checks passed
+        self.checked = None  # a workbook's `xlsx_checks.Checked`, once its checks passed
         self.size = len(data) if data is not None else os.path.getsize(path)
 
     @classmethod

@@ -1,9 +1,10 @@
-"""What a workbook must pass before any reader parses it (`check_xlsx`), streamed and in bounded
+"""What a workbook must pass before the reader starts (`check_xlsx`), streamed and in bounded
 memory in this process: the zip (how many parts, safe and unique names, sizes as declared and
-as really unpacked against one budget of bytes and seconds, CRCs), every XML part (no DTD,
-anywhere, in any encoding or case), the first sheet as python-calamine finds it
-(`xl/workbook.xml` and its relationships), the shared strings (what calamine reserves for
-them) and the first sheet's scan (`xlsx_scan.py`) within the memory left to the reader.
+as really unpacked against one budget of bytes and seconds, CRCs), every XML part but the
+sheets (no DTD, anywhere, in any encoding or case), the first sheet as the workbook names it
+(`xl/workbook.xml` and its relationships) and the shared strings (which the reader holds)
+within the memory left to the reader. The sheets themselves are checked by the reader as it
+reads them (`xlsx_sheet.py`, in its isolated process): each is unpacked once.
 """
 
 import copy
@@ -13,13 +14,14 @@ import struct
 import time
 import zipfile
 import zlib
+from dataclasses import dataclass
 from xml.parsers import expat
 
 from django.conf import settings
 from django.utils.translation import gettext as _
 
 from .table import ImportFileError, Source, budget_seconds, seconds_left
-from .xlsx_scan import EXCEL_COLUMNS, EXCEL_ROWS, XLSX_DAMAGED, _expat, _feed, _refuse_dtd, _scan_sheet
+from .xlsx_scan import EXCEL_COLUMNS, EXCEL_ROWS, ROW_MAX_XML, XLSX_DAMAGED, _expat, _feed, _refuse_dtd
 
 log = logging.getLogger(__name__)
 
@@ -30,9 +32,9 @@ def _for_log(text, length=300):
 
 
 CHUNK = 64 * 1024
-# What python-calamine holds, measured (calamine 0.37), for each shared string; and the
-# interpreter with the workbook read from stdin (what it holds per cell: `xlsx_scan.py`).
-READER_BYTES_PER_STRING = 48
+# What the reader holds for each shared string (a Python str and its place in the list) beside
+# the strings' text; and the interpreter with the workbook read from stdin and a sheet's chunks.
+READER_BYTES_PER_STRING = 64
 READER_BASE_BYTES = 48 * 1024 * 1024
 
 # A DTD (entity declarations, external entities) in any XML part, in UTF-8 or UTF-16, any case.
@@ -122,16 +124,17 @@ def _parse(chunks, start):
     _feed(parser, chunks)
 
 
-def _first_sheet(archive, parts, budget):
-    """The part python-calamine reads as the first sheet: the first `<sheet>` of
-    xl/workbook.xml, through its r:id in xl/_rels/workbook.xml.rels (calamine's rules)."""
+def _sheet_parts(archive, parts, budget):
+    """The parts the reader reads as sheets, in order: each `<sheet>` of xl/workbook.xml,
+    through its r:id in xl/_rels/workbook.xml.rels (calamine's rules, which the reader follows);
+    a sheet whose part is missing makes the workbook damaged."""
     workbook, relationships = parts.get("xl/workbook.xml"), parts.get("xl/_rels/workbook.xml.rels")
     if workbook is None or relationships is None:
         raise ImportFileError(XLSX_DAMAGED)
     first = []
 
     def sheet(name, attrs):
-        if not first and _local(name) == "sheet":
+        if _local(name) == "sheet":
             ids = {attrs[key] for key in ("r:id", "relationships:id") if key in attrs}
             first.append(ids.pop() if len(ids) == 1 else None)
 
@@ -148,21 +151,24 @@ def _first_sheet(archive, parts, budget):
             targets[key] = attrs.get("Target", "")
 
     _parse(_part_chunks(archive, relationships, budget), relationship)
-    target = targets.get(first[0])
-    if not target:
-        raise ImportFileError(XLSX_DAMAGED)
-    if target.startswith("/xl/"):
-        path = target[1:]
-    elif target.startswith("xl/"):
-        path = target
-    else:
-        path = "xl/" + target
-    if path.split("/")[1:2] not in (["worksheets"], ["chartsheets"], ["dialogsheets"]):
-        raise ImportFileError(XLSX_DAMAGED)
-    info = parts.get(path.lower())
-    if info is None:
-        raise ImportFileError(XLSX_DAMAGED)
-    return info
+    sheets = []
+    for key in first:
+        target = targets.get(key)
+        if not target:
+            raise ImportFileError(XLSX_DAMAGED)
+        if target.startswith("/xl/"):
+            path = target[1:]
+        elif target.startswith("xl/"):
+            path = target
+        else:
+            path = "xl/" + target
+        if path.split("/")[1:2] not in (["worksheets"], ["chartsheets"], ["dialogsheets"]):
+            raise ImportFileError(XLSX_DAMAGED)
+        info = parts.get(path.lower())
+        if info is None:
+            raise ImportFileError(XLSX_DAMAGED)
+        sheets.append(info)
+    return sheets
 
 
 def _scan_shared_strings(chunks):
@@ -195,14 +201,14 @@ def _scan_shared_strings(chunks):
 
 
 def check_xlsx(source, max_rows=None):
-    """Refuse a workbook before any reader parses it when it could hurt the server: a zip bomb
+    """Refuse a workbook before the reader starts when it could hurt the server: a zip bomb
     (declared or real sizes), damaged or lying zip entries, member names that leave the archive
-    or that a reader could resolve otherwise, XML with a DTD anywhere, a first sheet whose true
-    used range passes the row, column or memory limits, or a malformed cell reference.
+    or that a reader could resolve otherwise, XML with a DTD in any part but the sheets (the
+    reader refuses one in a sheet), a missing sheet, shared strings beyond the reader's memory.
 
     `max_rows`: the data rows the import may read (`KKMP_IMPORT_MAX_ROWS` unless told; a
-    per-person export may have more, `BaseImport.max_file_rows`). Returns the `SheetScan` of
-    the first sheet."""
+    per-person export may have more, `BaseImport.max_file_rows`). Returns what the reader
+    checks as it reads the sheets (`Checked`)."""
     try:
         return _check_xlsx(Source.of(source), max_rows)
     except ImportFileError:
@@ -241,19 +247,36 @@ def _check_archive(archive, size, max_rows):
             "city's residents import as one CSV file), or split it into smaller files (for example one per "
             "kecamatan).") % {"size": expanded // (1024 * 1024), "limit": settings.KKMP_IMPORT_MAX_UNCOMPRESSED_MB})
     budget = _Budget(size)
-    sheet = _first_sheet(archive, parts, budget)
+    sheets = _sheet_parts(archive, parts, budget)
+    # the reader holds the workbook's bytes, the shared strings (their XML, their text and a
+    # list of them) and a few chunks of a sheet: never a sheet
     memory_left = settings.KKMP_IMPORT_READER_MEMORY_MB * 1024 * 1024 - READER_BASE_BYTES - 2 * size
     strings = parts.get("xl/sharedstrings.xml")
     if strings is not None:
-        count, size = _scan_shared_strings(_part_chunks(archive, strings, budget))
-        memory_left -= size + count * READER_BYTES_PER_STRING
+        count, strings_size = _scan_shared_strings(_part_chunks(archive, strings, budget))
+        memory_left -= 3 * strings_size + count * READER_BYTES_PER_STRING
     if memory_left <= 0:
         raise ImportFileError(_limits_message())
-    max_height = min((max_rows or settings.KKMP_IMPORT_MAX_ROWS) + 1, EXCEL_ROWS)
-    max_width = min(settings.KKMP_IMPORT_MAX_COLUMNS, EXCEL_COLUMNS)
-    scan = _scan_sheet(_part_chunks(archive, sheet, budget), max_height, max_width, memory_left)
-    done = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/sharedstrings.xml", sheet.filename.lower()}
+    done = {"xl/workbook.xml", "xl/_rels/workbook.xml.rels", "xl/sharedstrings.xml"}
+    done.update(sheet.filename.lower() for sheet in sheets)
     for name, member in parts.items():
         if name not in done and name.endswith((".xml", ".rels")):
             _drain(_part_chunks(archive, member, budget))
-    return scan
+    return Checked(
+        max_height=min((max_rows or settings.KKMP_IMPORT_MAX_ROWS) + 1, EXCEL_ROWS),
+        max_width=min(settings.KKMP_IMPORT_MAX_COLUMNS, EXCEL_COLUMNS),
+        row_max_xml=ROW_MAX_XML,
+        sheet_bytes=max(budget.bytes_left, 0),
+    )
+
+
+@dataclass(frozen=True)
+class Checked:
+    """What the checks leave to the reader, which applies them to the sheets as it reads them:
+    the rows from a sheet's first used one (the data rows + its header), the columns, one row's
+    XML in bytes, and the bytes the sheets may unpack to in all."""
+
+    max_height: int
+    max_width: int
+    row_max_xml: int
+    sheet_bytes: int

@@ -1,12 +1,13 @@
-"""Reading a checked workbook: python-calamine in a child process (`imports/xlsx_reader.py`,
-started by `_Reader` through `kkmp.isolated`, as the QR decoder is) capped in memory and time,
-whose messages come back over a pipe and are unpickled as plain values and dates only; `_xlsx_table` runs the checks (`check_xlsx`) and the
-reader under one time budget and streams the rows into a `Table` (`_streamed`). A workbook
-that still makes the reader blow up ends the child, not the web or task worker, and is
-refused with a plain message.
+"""Reading a checked workbook: the streaming reader in a child process (`imports/xlsx_reader.py`
+and `xlsx_sheet.py`, started by `_Reader` through `kkmp.isolated`, as the QR decoder is) capped
+in memory and time, whose messages come back over a pipe and are unpickled as plain values and
+dates only; `_xlsx_table` runs the checks (`check_xlsx`) and the reader under one time budget
+and streams each sheet's rows into a `Table` (`_Sheets`) as the reader parses them. A sheet
+past a limit is refused by the reader as it reads it (`refusal_message`); a workbook that
+still makes the reader blow up ends the child, not the web or task worker, and is refused with
+a plain message.
 """
 
-import itertools
 import logging
 import time
 from datetime import date, datetime, timedelta
@@ -20,7 +21,7 @@ from kkmp.isolated import Child, ChildStopped, MessageTooLong
 
 from .table import ROW_MAX_CHARS, ImportFileError, Source, Table, _row_too_long, seconds_left
 from .xlsx_checks import _for_log, _limits_message, check_xlsx
-from .xlsx_scan import XLSX_DAMAGED
+from .xlsx_scan import XLSX_DAMAGED, FormulaCells, refusal_message
 
 log = logging.getLogger(__name__)
 
@@ -39,18 +40,21 @@ WALL_SECONDS = 600
 
 
 class _Reader(Child):
-    """python-calamine in a child process (`imports/xlsx_reader.py`, run by `kkmp.isolated`)
-    with its memory and CPU capped, fed the workbook from `source` (bytes, a path or a
-    `Source`, streamed); killed when this object goes away."""
+    """The streaming reader in a child process (`imports/xlsx_reader.py`, run by
+    `kkmp.isolated`) with its memory and CPU capped, fed the workbook from `source` (bytes, a
+    path or a `Source`, streamed) and told the limits the checks leave to it (`checked`, a
+    `xlsx_checks.Checked`); killed when this object goes away."""
 
-    def __init__(self, source, seconds):
+    def __init__(self, source, seconds, checked):
+        args = (checked.max_height, checked.max_width, checked.row_max_xml, checked.sheet_bytes)
         super().__init__(READER, Source.of(source).chunks(), memory_mb=settings.KKMP_IMPORT_READER_MEMORY_MB,
-                         cpu_seconds=seconds + 0.999, seconds=seconds, lifetime=WALL_SECONDS, allowed=_DATES)
+                         cpu_seconds=seconds + 0.999, seconds=seconds, lifetime=WALL_SECONDS, allowed=_DATES,
+                         args=args)
 
     def recv(self, next_row=None):
         """The next message: head, rows or end. A row longer than ROW_MAX_CHARS, a reader
-        over its limits or ended without a word, and a workbook calamine refuses are plain
-        refusals (`ImportFileError`)."""
+        over its limits or ended without a word, a sheet past a limit and a workbook the reader
+        cannot read are plain refusals (`ImportFileError`)."""
         try:
             message = super().recv(limit=_MESSAGE_LIMIT)
         except MessageTooLong:
@@ -63,6 +67,9 @@ class _Reader(Child):
             return message
         self.close()
         detail = message[1] if len(message) > 1 else ""
+        if kind == "refused":
+            log.info("XLSX refused by the reader: %s", _for_log(message[1:]))
+            raise refusal_message(message[1], message[2])
         if kind == "limits":
             log.warning("XLSX reader over its limits: %s", _for_log(detail))
             raise ImportFileError(_limits_message())
@@ -75,10 +82,12 @@ class _Reader(Child):
 class _Sheets:
     """The workbook's sheets as they come from the reader, one `Table` each, in order: a
     sheet's rows are streamed, and `next_table()` (the `Table.next_sheet` of the one before)
-    reads on to the next sheet's head, skipping what is left of the current one."""
+    reads on to the next sheet's head, skipping what is left of the current one. The reader
+    sends only the rows holding a value; the rows between them come back blank, as wide as
+    the header, so that every row keeps its number."""
 
-    def __init__(self, reader, scan):
-        self.reader, self.scan = reader, scan
+    def __init__(self, reader):
+        self.reader = reader
         self.head = None  # the next sheet's head, once met
         self.ended = False
         self.started = time.monotonic()
@@ -107,49 +116,58 @@ class _Sheets:
             if head[0] != "head":
                 self.reader.close()
                 raise ImportFileError(XLSX_DAMAGED)
-            _kind, start, name, index = head
-            rows = []
-            while not rows and not self.ended and self.head is None:
-                message = self._recv(start[0] + 1 if start else None)
-                if message[0] == "rows":
-                    rows = message[1]
-            if start is None or not rows:
+            _kind, name, _index, estimate = head
+            message = None
+            while not self.ended and self.head is None:
+                message = self._recv()
+                if message[0] == "rows" and message[1]:
+                    break
+                message = None
+            if message is None:
                 continue  # an empty sheet
-            formulas = self.scan.formulas if index == 0 else frozenset()
-            if index == 0:
-                self.scan.formulas._place(start)
-            first = start[0]  # data rows start below the header, at sheet row first + 2
-            self.current = self._rows(rows[1:], first + len(rows) + 1)
-            numbered = zip(itertools.count(first + 2), itertools.chain.from_iterable(self.current))
-            return Table(list(rows[0]), self.scan.rows if index == 0 else 0, numbered, "XLSX", formulas,
+            formulas = FormulaCells()
+            (number, headers), *rows = message[1]
+            for cell in message[2]:
+                formulas.add(*cell)
+            self.current = self._rows(rows, number, len(headers), formulas)
+            return Table(list(headers), max(estimate - 1, len(rows)), self.current, "XLSX", formulas,
                          sheet_name=name, next_sheet=self.next_table)
         return None
 
-    def _rows(self, first_rows, next_row):
-        """The rows after the header: the rest of the first message, then the others, up to
-        the next sheet's head or the end."""
-        yield first_rows
-        while not self.ended and self.head is None:
-            message = self._recv(next_row)
+    def _rows(self, rows, header, width, formulas):
+        """The rows after the header, numbered, up to the next sheet's head or the end: the rest
+        of the first message, then the others."""
+        last = header
+        while True:
+            for number, row in rows:
+                while last + 1 < number:  # rows with no value in between
+                    last += 1
+                    yield last, [""] * width
+                last = number
+                yield number, row
+            if self.ended or self.head is not None:
+                return
+            message = self._recv(last + 1)
             if message[0] != "rows":
-                break
-            next_row += len(message[1])
-            yield message[1]
+                return
+            rows = message[1]
+            for cell in message[2]:
+                formulas.add(*cell)
 
 
 def _xlsx_table(source, max_rows=None):
-    # One time budget for the scan and the reader together: the request's or task's
+    # One time budget for the checks and the reader together: the request's or task's
     # (`table.time_budget`), else KKMP_IMPORT_READER_SECONDS.
     # The checks run once per file: a second read of the same `Source` (the error file after
-    # the check) reuses their result instead of scanning the sheet again.
-    scan = source.checked if getattr(source, "checked", None) is not None else check_xlsx(source, max_rows)
-    source.checked = scan
+    # the check) reuses their result instead of checking the workbook again.
+    checked = source.checked if getattr(source, "checked", None) is not None else check_xlsx(source, max_rows)
+    source.checked = checked
     left = seconds_left()
     if left <= 0:
         raise ImportFileError(_limits_message())
-    reader = _Reader(source, left)
+    reader = _Reader(source, left, checked)
     try:
-        table = _Sheets(reader, scan).next_table()
+        table = _Sheets(reader).next_table()
     except BaseException:
         reader.close()
         raise

@@ -1,14 +1,11 @@
-"""The first sheet of a workbook, scanned with expat before any reader sees it: the strict
-parser every XML part goes through (well-formed UTF-8, no DTD), the cell references
-(A1 form, within XFD1048576), `FormulaCells` (which cells hold a formula, one bit per row and
-column) and `_scan_sheet`, which follows python-calamine's own rules for rows and cells
-without a reference and returns the sheet's true used range as a `SheetScan`; the
-`<dimension>` a file claims is ignored (calamine does not trust it either). The limits on the
-sheet (Excel's size, one row's XML, what the reader holds per cell) live here too.
+"""What the parent knows of a sheet it does not read itself: the strict parser every XML part
+goes through in `xlsx_checks.py` (well-formed UTF-8, no DTD), `FormulaCells` (which cells hold a
+formula, one bit per row and column, filled as the reader's rows come) and the messages of the
+refusals the isolated reader (`xlsx_reader.py`, `xlsx_sheet.py`) sends as codes
+(`refusal_message`). The sheet's limits (Excel's size, one row's XML) live here too.
 """
 
 import collections.abc
-from dataclasses import dataclass, field
 from xml.parsers import expat
 
 from django.utils.translation import gettext as _
@@ -26,15 +23,14 @@ EXCEL_COLUMNS = 16_384  # XFD
 # One row of a sheet's XML: 8 MiB of XML hold more than ROW_MAX_CHARS characters, however
 # they are escaped (`&amp;` is 5 bytes for one character).
 ROW_MAX_XML = 8 * ROW_MAX_CHARS
-# What python-calamine holds per cell, measured (calamine 0.37): every cell of the used range
-# (32 bytes) and, for each cell with a value, its parsed form and text (~64 bytes); what it
-# holds for each shared string and the interpreter with the workbook: `xlsx_checks.py`.
-READER_BYTES_PER_CELL = 32
-READER_BYTES_PER_VALUE = 64
+
+
+def _dtd_message():  # noqa: N802
+    return _("The workbook contains an XML DTD, which spreadsheets never need; it is refused.")
 
 
 def _refuse_dtd(*_args):
-    raise ImportFileError(_("The workbook contains an XML DTD, which spreadsheets never need; it is refused."))
+    raise ImportFileError(_dtd_message())
 
 
 def _expat():
@@ -51,14 +47,6 @@ def _feed(parser, chunks):
     parser.Parse(b"", True)
 
 
-def _attribute(attrs, name):
-    """An attribute's value from expat's ordered attributes (`[name, value, …]`)."""
-    for i in range(0, len(attrs), 2):
-        if attrs[i] == name:
-            return attrs[i + 1]
-    return None
-
-
 def _letters(column):
     """0 → A, 16383 → XFD."""
     name = ""
@@ -67,29 +55,6 @@ def _letters(column):
         column, rest = divmod(column - 1, 26)
         name = chr(65 + rest) + name
     return name
-
-
-_COLUMNS = {}  # validated column letters (upper case) → 0-based index
-
-
-def _column(letters, ref):
-    if 1 <= len(letters) <= 3 and letters.isascii() and letters.isalpha():
-        number = 0
-        for letter in letters.upper():
-            number = number * 26 + ord(letter) - 64
-        if number <= EXCEL_COLUMNS:
-            if letters.isupper():
-                _COLUMNS[letters] = number - 1
-            return number - 1
-    raise _bad_reference(ref)
-
-
-def _row_number(digits, ref):
-    if 1 <= len(digits) <= 7 and digits.isascii() and digits.isdigit():
-        number = int(digits)
-        if 1 <= number <= EXCEL_ROWS:
-            return number - 1
-    raise _bad_reference(ref)
 
 
 def _bad_reference(ref):
@@ -108,6 +73,7 @@ class FormulaCells(collections.abc.Set):
         self._rows = bytearray()  # any column
         self._origin = (0, 0)  # the sheet cell of the table's first row and column
         self._count = 0
+        self._row_numbers = set()  # the rows `add` was told of: `number in rows` at C speed
 
     @staticmethod
     def _set(bitmap, row):
@@ -124,6 +90,16 @@ class FormulaCells(collections.abc.Set):
     def _add(self, row, column):
         """A formula in sheet cell (0-based row, 0-based column)."""
         self._set(self._columns.setdefault(column, bytearray()), row)
+
+    def add(self, number, index):
+        """A formula in the table's cell (spreadsheet row number, column index), as the
+        reader's rows come (the table's first row and column are the sheet's origin here)."""
+        bitmap = self._columns.setdefault(index, bytearray())
+        if not self._get(bitmap, number - 1):
+            self._set(bitmap, number - 1)
+            self._set(self._rows, number - 1)
+            self._count += 1
+            self._row_numbers.add(number)
 
     def _place(self, start):
         """Number the cells as the table does: `start` is calamine's first used cell."""
@@ -147,8 +123,9 @@ class FormulaCells(collections.abc.Set):
 
     @property
     def rows(self):
-        """The spreadsheet row numbers with a formula in any column (`number in formulas.rows`)."""
-        return _FormulaRows(self._rows)
+        """The spreadsheet row numbers with a formula in any column (`number in formulas.rows`):
+        a set when the cells came from the reader's rows (`add`), else read from the bitmap."""
+        return self._row_numbers if self._row_numbers or not self._count else _FormulaRows(self._rows)
 
     def __contains__(self, cell):
         try:
@@ -187,179 +164,36 @@ class _FormulaRows(collections.abc.Container):
         return isinstance(number, int) and number >= 1 and FormulaCells._get(self._bitmap, number - 1)
 
 
-@dataclass
-class SheetScan:
-    """What the streamed pre-scan found in the first sheet (0-based sheet coordinates)."""
-
-    rows: int = 0  # rows holding at least one value
-    values: int = 0  # cells holding a value
-    first_row: int = -1
-    last_row: int = -1
-    first_column: int = -1
-    last_column: int = -1
-    formulas: FormulaCells = field(default_factory=FormulaCells)
-
-    @property
-    def area(self):
-        if self.values == 0:
-            return 0
-        return (self.last_row - self.first_row + 1) * (self.last_column - self.first_column + 1)
+def _refuse_rows(row, max_rows):
+    return ImportFileError(
+        _("The sheet has data down to row %(row)s: more than the %(max)s data rows accepted.")
+        % {"row": f"{row:,}", "max": f"{max_rows:,}"}
+    )
 
 
-def _scan_sheet(chunks, max_height, max_width, memory_left):
-    """Read the sheet's XML once with expat and follow calamine's reading of it exactly
-    (calamine 0.37, `XlsxCellReader::next_cell`): cells are read only inside the first
-    `<sheetData>`; `<row r>` sets the row, the end of a row moves to the next one and back to
-    column A; `<c r>` sets the column (its own row is its position), a cell without `r` takes
-    the current row and column; every cell moves one column on. A cell with no child element
-    has no value (calamine drops it). Every reference is checked (A1 form, within XFD1048576);
-    the cells with a value must fit `max_height` rows × `max_width` columns and, with what
-    calamine holds per cell, `memory_left` bytes. Stops at the first cell past a limit.
+def _refuse_columns(col, row, max_width):
+    return ImportFileError(
+        _("The sheet has data in column %(column)s (cell %(cell)s): more than the %(max)s "
+          "columns accepted. Delete the columns that are not needed and save it again.")
+        % {"column": _letters(col), "cell": f"{_letters(col)}{row}", "max": max_width}
+    )
 
-    The handlers run for every element of the sheet (millions): they are written for speed."""
-    scan = SheetScan()
-    add_formula = scan.formulas._add
-    columns = _COLUMNS
-    special = frozenset(("c", "row", "sheetData", "f"))
-    digits_of = "0123456789"
-    # 0 before <sheetData>, 1 inside it, 2 inside a cell, 3 after it
-    state = 0
-    in_row = False
-    row_index = col_index = 0
-    row_digits = None  # the `r` of the current <row>, as written
-    row_start = 0
-    valued = formula = False
-    cell_row = cell_col = cell_start = 0
-    last_counted = -1
-    first_row = first_col = EXCEL_ROWS + EXCEL_COLUMNS
-    last_row = last_col = -1
-    values = rows = 0
-    parser = _expat()
 
-    def refuse_rows(row):
-        raise ImportFileError(
-            _("The sheet has data down to row %(row)s: more than the %(max)s data rows accepted.")
-            % {"row": f"{row + 1:,}", "max": f"{max_height - 1:,}"}
-        )
-
-    def refuse_columns(row, col):
-        raise ImportFileError(
-            _("The sheet has data in column %(column)s (cell %(cell)s): more than the %(max)s "
-              "columns accepted. Delete the columns that are not needed and save it again.")
-            % {"column": _letters(col), "cell": f"{_letters(col)}{row + 1}", "max": max_width}
-        )
-
-    def refuse_area():
-        raise ImportFileError(
-            _("The sheet is too large to read (%(rows)s rows × %(columns)s columns used). Split it "
-              "into smaller files, or save it as CSV.")
-            % {"rows": f"{last_row - first_row + 1:,}", "columns": f"{last_col - first_col + 1:,}"}
-        )
-
-    def over_memory():
-        return (last_row - first_row + 1) * (last_col - first_col + 1) * READER_BYTES_PER_CELL \
-            + values * READER_BYTES_PER_VALUE > memory_left
-
-    def start(name, attrs):
-        nonlocal state, in_row, row_index, col_index, row_digits, row_start, valued, formula
-        nonlocal cell_row, cell_col, cell_start
-        if ":" in name:  # prefixed (x:c): calamine reads local names
-            name = name.partition(":")[2]
-        if state == 2:  # an element inside a cell: the cell has a value (is, v, f…)
-            valued = True
-            if name in special:
-                if name != "f":  # a cell, row or sheetData inside a cell: calamine skips it
-                    raise ImportFileError(XLSX_DAMAGED)
-                formula = True
-        elif name == "c":
-            if state != 1:
-                return
-            ref = attrs[1] if attrs and attrs[0] == "r" else _attribute(attrs, "r")
-            if ref is None:
-                cell_row, cell_col = row_index, col_index
-            else:
-                if row_digits is not None and ref.endswith(row_digits):
-                    cell_col = columns.get(ref[:-len(row_digits)])
-                    cell_row = row_index
-                else:
-                    cell_col = None
-                if cell_col is None:  # another row's reference, or letters not seen yet
-                    letters = ref.rstrip(digits_of)
-                    cell_col = columns.get(letters)
-                    if cell_col is None:
-                        cell_col = _column(letters, ref)
-                    cell_row = _row_number(ref[len(letters):], ref)
-                col_index = cell_col
-            state = 2
-            valued = formula = False
-            if not in_row:
-                cell_start = parser.CurrentByteIndex
-        elif name == "row":
-            if state != 1:
-                return
-            ref = attrs[1] if attrs and attrs[0] == "r" else _attribute(attrs, "r")
-            if ref is not None:
-                row_index = _row_number(ref, ref)
-            row_digits = ref
-            in_row = True
-            row_start = parser.CurrentByteIndex
-        elif name == "sheetData" and state == 0:
-            state = 1
-
-    def end(name):
-        nonlocal state, in_row, row_index, col_index, row_digits, last_counted
-        nonlocal first_row, first_col, last_row, last_col, values, rows
-        if state == 2:
-            if name != "c" and (":" not in name or name.partition(":")[2] != "c"):
-                return
-            state = 1
-            col_index += 1
-            if parser.CurrentByteIndex - (row_start if in_row else cell_start) > ROW_MAX_XML:
-                # at the cell past the limit, not at the end of the row: a row of 100 MB of
-                # empty cells is refused after its first 8 MB (issue 24, point 3)
-                raise _row_too_long((row_index if in_row else cell_row) + 1)
-            if not valued:
-                return
-            values += 1
-            if cell_row != last_counted:
-                last_counted = cell_row
-                rows += 1
-                if cell_row > last_row:  # noqa: PLR1730  (no call: this runs per cell)
-                    last_row = cell_row
-                if cell_row < first_row:  # noqa: PLR1730  (no call: this runs per cell)
-                    first_row = cell_row
-                if last_row - first_row >= max_height or cell_row >= EXCEL_ROWS:
-                    refuse_rows(cell_row)
-            if cell_col > last_col or cell_col < first_col:
-                if cell_col > last_col:  # noqa: PLR1730  (no call: this runs per cell)
-                    last_col = cell_col
-                if cell_col < first_col:  # noqa: PLR1730  (no call: this runs per cell)
-                    first_col = cell_col
-                if last_col - first_col >= max_width or cell_col >= EXCEL_COLUMNS:
-                    refuse_columns(cell_row, cell_col)
-            if formula:
-                add_formula(cell_row, cell_col)
-        elif state == 1:
-            local = name.partition(":")[2] if ":" in name else name
-            if local == "row":
-                if parser.CurrentByteIndex - row_start > ROW_MAX_XML:
-                    raise _row_too_long(row_index + 1)
-                row_index += 1
-                col_index = 0
-                row_digits = None
-                in_row = False
-                if values and over_memory():
-                    refuse_area()
-            elif local == "sheetData":
-                state = 3
-
-    parser.ordered_attributes = True  # [name, value, …]: cheaper than a dict per element
-    parser.StartElementHandler = start
-    parser.EndElementHandler = end
-    _feed(parser, chunks)
-    if values and over_memory():
-        refuse_area()
-    scan.rows, scan.values = rows, values
-    if values:
-        scan.first_row, scan.last_row, scan.first_column, scan.last_column = first_row, last_row, first_col, last_col
-    return scan
+def refusal_message(code, details):
+    """The `ImportFileError` for a refusal the reader sent as ("refused", code, details)."""
+    if code == "rows":
+        return _refuse_rows(*details)
+    if code == "columns":
+        return _refuse_columns(*details)
+    if code == "reference":
+        return _bad_reference(details[0])
+    if code == "row_too_long":
+        return _row_too_long(details[0])
+    if code == "dtd":
+        return ImportFileError(_dtd_message())
+    if code == "bomb":
+        return ImportFileError(_(
+            "The workbook expands to far more than its own size when unpacked; it is refused as "
+            "a possible zip bomb."
+        ))
+    return ImportFileError(XLSX_DAMAGED)

@@ -211,8 +211,9 @@ IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 # per-person extract (Balikpapan: ~700,000 residents) is ~100 MB as CSV. Files are read as
 # streams from disk, never held whole in memory.
 KKMP_IMPORT_MAX_UPLOAD_MB = env.int("KKMP_IMPORT_MAX_UPLOAD_MB", default=200)
-# An XLSX may not unpack to more than this (zip bombs), nor hold more data rows than this.
-KKMP_IMPORT_MAX_UNCOMPRESSED_MB = env.int("KKMP_IMPORT_MAX_UNCOMPRESSED_MB", default=500)
+# An XLSX may not unpack to more than this (nor to 100 times its size: zip bombs). Its sheets are
+# read as streams (a city's per-person sheet is ~900 MB of XML), so this bounds the time, not memory.
+KKMP_IMPORT_MAX_UNCOMPRESSED_MB = env.int("KKMP_IMPORT_MAX_UNCOMPRESSED_MB", default=4096)
 # 300,000 rows (a city's households: Balikpapan has ~200,000) keep an import's worker under
 # +256 MiB (`make bench`); a larger area is imported in parts (e.g. one file per kecamatan).
 KKMP_IMPORT_MAX_ROWS = env.int("KKMP_IMPORT_MAX_ROWS", default=300_000)

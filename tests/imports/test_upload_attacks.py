@@ -9,6 +9,7 @@ allocation) and others raised an uncaught zipfile error.
 
 import gc
 import io
+import itertools
 import os
 import sqlite3
 import struct
@@ -151,11 +152,12 @@ def test_a_row_number_beyond_excel_is_refused():
 
 
 @override_settings(KKMP_IMPORT_MAX_ROWS=1_000_000)
-def test_a_sparse_sheet_with_one_far_cell_is_refused_as_too_large_to_read():
-    # 2 KB that calamine would hold as 500,000 × 100 cells (1.5 GB)
+def test_a_sparse_sheet_with_one_far_cell_is_read_without_holding_its_range():
+    # 2 KB that calamine held as 500,000 × 100 cells (1.5 GB), and was refused for it: the
+    # streaming reader sends the two rows with a value, the rows between come back blank
     data = workbook(header_row() + '<row r="500000">' + cell("CV500000", "x") + "</row>")
-    message = refused(data)
-    assert "500,000" in message and "100" in message
+    table = read_table(data, "sparse.xlsx")
+    assert [(n, row[99]) for n, row in data_rows(table, 1_000_000)] == [(500_000, "x")]
 
 
 def test_a_far_cell_within_the_limits_is_read():
@@ -166,7 +168,9 @@ def test_a_far_cell_within_the_limits_is_read():
 def test_a_false_dimension_does_not_matter_either_way():
     small_claim = workbook(header_row() + '<row r="3">' + cell("C3", "x") + "</row>", dimension="A1:A1")
     _table, rows = rows_of(small_claim)
-    assert rows == [(2, ["", "", ""]), (3, ["", "", "x"])]
+    # a row with no value comes back as wide as the header (the reader streams: the sheet's
+    # width is not known before its end)
+    assert rows == [(2, ["", ""]), (3, ["", "", "x"])]
     huge_claim = workbook(header_row() + '<row r="2">' + cell("A2", "x") + "</row>", dimension="A1:XFD1048576")
     _table, rows = rows_of(huge_claim)
     assert rows == [(2, ["x", ""])]
@@ -420,18 +424,18 @@ def test_a_workbook_beyond_the_readers_memory_is_refused_with_a_plain_message():
     assert not _reader_children()
 
 
-def test_a_reader_killed_by_a_signal_or_too_slow_becomes_a_plain_refusal():
+def test_a_reader_killed_by_a_signal_or_too_slow_becomes_a_plain_refusal(dense_sheet):
     from imports.xlsx_read import _Reader
 
-    # straight to the reader, past the pre-scan: calamine aborts (SIGABRT) on this one
-    attack = workbook(header_row() + '<row r="1048576">' + cell("XFD1048576", "x") + "</row>")
-    reader = _Reader(attack, 20)
+    # straight to the reader: a million rows take it more than the one second of CPU and
+    # waiting it is given, so it is killed (SIGXCPU, or by the parent when it waited too long)
+    reader = _Reader(dense_sheet, 1, check_xlsx(dense_sheet, 1_000_000))
     with pytest.raises(ImportFileError, match="MB"):
         while reader.recv()[0] != "end":
             pass
     assert reader.proc.returncode < 0  # a signal, in the child only
     slow = workbook(header_row() + "".join(f'<row r="{i}">' + cell(f"A{i}", "x") + "</row>" for i in range(2, 20000)))
-    reader = _Reader(slow, 0.001)
+    reader = _Reader(slow, 0.001, check_xlsx(slow))
     with pytest.raises(ImportFileError, match="MB"):
         reader.recv()
     assert not _reader_children()
@@ -516,6 +520,13 @@ def test_the_upload_page_shows_the_refusal_and_the_batch_is_not_stuck(admin_clie
     assert not Household.objects.exists()
 
 
-def test_check_xlsx_returns_the_scan_of_the_first_sheet():
-    scan = check_xlsx(workbook(header_row() + '<row r="3">' + cell("C3", "x") + '<c r="D3"><f>1</f><v>1</v></c></row>'))
-    assert (scan.rows, scan.values, scan.first_row, scan.last_row, scan.last_column) == (2, 4, 0, 2, 3)
+def test_check_xlsx_leaves_the_sheets_to_the_reader_which_refuses_at_the_first_cell_past_a_limit():
+    # the parent no longer unpacks the sheet: the reader checks it as it reads it (one pass)
+    data = workbook(header_row() + "".join(f'<row r="{i}">' + cell(f"A{i}", "x" * 500) + "</row>" for i in range(2, 4000))
+                    + '<row r="1048576">' + cell("XFD1048576", "x") + "</row>")
+    checked = check_xlsx(data, 10_000)
+    assert (checked.max_height, checked.max_width) == (10_001, 200) and checked.sheet_bytes > 0
+    table = read_table(data, "late.xlsx", 10_000)
+    assert len(list(itertools.islice(table.rows, 1000))) == 1000  # the rows before it came first
+    with pytest.raises(ImportFileError, match="1,048,576"):
+        list(table.rows)
