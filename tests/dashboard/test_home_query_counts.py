@@ -61,7 +61,8 @@ def test_the_card_scan_page(request, cooperative, kelurahan_a):
 
 # A reviewer's home is the city dashboard, in its own queries (tests/dashboard/test_query_counts.py:
 # 3-8 the city's figures, 9-10 the business units and the month's sales, 11: the applications,
-# 12-13 the permissions; is it a reviewer? reads them once for both).
+# 12-13 the permissions; is it a reviewer? reads them once for both), and the reviewer's region
+# grants (kelurahan.RegionGrant, once).
 def test_a_reviewers_home_is_the_city_dashboard(request, cooperative):
-    small, large = pin_queries(client_as(request, "reviewer"), reverse("dashboard:home"), 13, grow=cooperative)
+    small, large = pin_queries(client_as(request, "reviewer"), reverse("dashboard:home"), 14, grow=cooperative)
     assert small.templates[0].name == large.templates[0].name == "dashboard/dashboard.html"
