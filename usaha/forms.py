@@ -2,7 +2,10 @@
 delivery, a stock count, a correction; a unit and a product; the SHU rule and year. Forms only
 turn what was typed into values; the rules are `usaha.services`'."""
 
+from datetime import date
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from koperasi import qr_photo
@@ -90,6 +93,17 @@ class UnitForm(forms.ModelForm):
         model = BusinessUnit
         fields = ["name", "kind", "supplier", "household_limit", "limit_period", "started_on", "is_active"]
         widgets = {"started_on": DateInput()}
+
+    def clean_started_on(self):
+        """A unit starts between 2000 and today: a date in the future, or a typo such as 0202 or
+        3026, would put the unit's start (shown on the dossier for a bank) out of any year."""
+        day, today = self.cleaned_data.get("started_on"), timezone.localdate()
+        if day and day > today:
+            raise forms.ValidationError(_("The date cannot be in the future (today is %(today)s).")
+                                        % {"today": today.strftime("%d-%m-%Y")}, code="future")
+        if day and day < date(2000, 1, 1):
+            raise forms.ValidationError(_("A unit started in 2000 or later: check the year."), code="too_early")
+        return day
 
 
 class ProductForm(forms.ModelForm):

@@ -1,0 +1,118 @@
+"""An outside review of the business units (issue 22): the recount checks the units' kept
+figures against the ledger, a unit's start date is a real one, and bad input through the real
+forms and query strings is refused with a message, never a 500."""
+
+import io
+from datetime import date
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.urls import reverse
+
+from tests.factories import make_nik
+from usaha import counters, services
+from usaha.models import BusinessUnit, MemberYear, Product, StockEntry, UnitMonth
+
+pytestmark = pytest.mark.django_db
+
+
+def url(name, *args):
+    return reverse(f"usaha:{name}", args=args)
+
+
+@pytest.fixture
+def ledger(lpg, rice, anggota):
+    """Deliveries (one with empties back), sales to a member and a resident, a corrected sale,
+    a corrected delivery and a stock count."""
+    unit = lpg.unit
+    services.record_delivery(unit=unit, product=lpg, quantity=20, cost=320_000)
+    services.record_sale(unit=unit, product=lpg, quantity=2, buyer=anggota.member_number)
+    wrong = services.record_sale(unit=unit, product=lpg, quantity=1, buyer=make_nik(7))
+    services.reverse_entry(entry=wrong, reason="salah catat")
+    services.record_sale(unit=unit, product=lpg, quantity=1, buyer=make_nik(8))
+    services.record_delivery(unit=unit, product=lpg, quantity=5, cost=80_000, empties_out=3)
+    extra = services.record_delivery(unit=rice.unit, product=rice, quantity=9, cost=540_000)
+    services.record_delivery(unit=rice.unit, product=rice, quantity=4, cost=240_000)
+    services.reverse_entry(entry=extra, reason="dobel")
+    services.record_sale(unit=rice.unit, product=rice, quantity=1, buyer=anggota.member_number)
+    services.record_count(unit=unit, product=lpg, counted=20, reason="bocor")
+    return lpg, rice
+
+
+def test_the_kept_figures_equal_a_live_recount_after_sales_corrections_and_counts(ledger):
+    lpg, rice = ledger
+    assert counters.differences() == []
+    lpg.refresh_from_db()
+    rice.refresh_from_db()
+    assert (lpg.stock, lpg.empties, rice.stock) == (20, 0, 3)
+    assert counters.live_stock()[lpg.pk] == (20, 0)
+
+
+def test_recount_reports_and_fixes_business_unit_figures_that_drifted(ledger, anggota):
+    lpg, rice = ledger
+    call_command("recount", stdout=io.StringIO())  # exact: no error
+    Product.objects.filter(pk=lpg.pk).update(stock=99, empties=5)
+    UnitMonth.objects.filter(unit=rice.unit).update(turnover=1)
+    MemberYear.objects.filter(unit=lpg.unit, member=anggota).delete()
+    out = io.StringIO()
+    with pytest.raises(CommandError, match="3 business unit figures differ"):
+        call_command("recount", stdout=out)
+    assert f"usaha product {lpg.pk}: stock and empties (99, 5), ledger (20, 0)" in out.getvalue()
+    call_command("recount", "--fix", stdout=io.StringIO())
+    assert Product.objects.values_list("stock", "empties").get(pk=lpg.pk) == (20, 0)
+    assert UnitMonth.objects.get(unit=rice.unit).turnover == 70_000
+    assert MemberYear.objects.get(unit=lpg.unit, member=anggota).amount == 36_000
+    assert counters.differences() == []
+    call_command("recount", stdout=io.StringIO())
+
+
+@pytest.mark.parametrize("started_on", ["3026-01-01", "0202-01-01", "1999-12-31"])
+def test_a_unit_cannot_start_in_the_future_or_before_2000(officer_client, kelurahan_a, unit, started_on):
+    data = {"name": "Sembako Baru", "kind": "sembako", "limit_period": "bulan", "started_on": started_on}
+    response = officer_client.post(url("unit_list", kelurahan_a.pk), data)
+    assert response.status_code == 200 and response.context["form"].errors["started_on"]
+    assert "Sembako Baru" in response.content.decode()  # what was typed is kept
+    response = officer_client.post(url("unit_edit", unit.pk), {**data, "name": unit.name, "kind": "lpg"})
+    assert response.context["form"].errors["started_on"]
+    assert not BusinessUnit.objects.filter(name="Sembako Baru").exists()
+    assert BusinessUnit.objects.get(pk=unit.pk).started_on == date(2025, 1, 1)
+
+
+BAD_QUERIES = ["2026-13", "x" * 5000, "9" * 5000, "-1", "0", "999999", "9999-12", "0001-01", "٢٠٢٦-٠٣", ""]
+
+
+def test_absurd_query_strings_show_a_page(officer_client, reviewer_client, kelurahan_a, ledger):
+    lpg, _rice = ledger
+    pages = [("daily_book", lpg.unit_id), ("logbook", lpg.unit_id), ("logbook_xlsx", lpg.unit_id), ("member_sales", lpg.unit_id),
+             ("member_sales_xlsx", lpg.unit_id), ("shu_year", kelurahan_a.pk), ("shu_slips", kelurahan_a.pk)]
+    for client in (officer_client, reviewer_client):
+        for name, pk in pages:
+            for value in BAD_QUERIES:
+                for key in ("bulan", "tahun", "halaman", "produk"):
+                    assert client.get(url(name, pk), {key: value}).status_code == 200, (name, key, value[:20])
+
+
+@pytest.mark.parametrize("value", ["0", "-5", "9" * 5000, "10001", "1.5", "", "99999999999999999999", "1e3"])
+def test_bad_numbers_in_the_ledger_forms_are_refused_and_change_nothing(officer_client, ledger, value):
+    lpg, rice = ledger
+    before = list(StockEntry.objects.values_list("pk", flat=True))
+    posts = [("sale", {"product": lpg.pk, "buyer": make_nik(9), "quantity": value}),
+             ("sale", {"product": value, "buyer": make_nik(9), "quantity": "1"}),
+             ("delivery", {"product": lpg.pk, "quantity": value, "cost": "1000"}),
+             ("delivery", {"product": lpg.pk, "quantity": "1", "cost": "1", "empties_out": value if value not in ("0", "") else "-1"}),
+             ("stock_count", {"product": lpg.pk, "counted": value if value != "0" else "-1", "reason": "x"})]
+    for name, data in posts:
+        response = officer_client.post(url(name, lpg.unit_id), data)
+        assert response.status_code == 200 and response.context["form"].errors, (name, data)
+    assert list(StockEntry.objects.values_list("pk", flat=True)) == before
+
+
+def test_another_units_product_is_refused_on_each_ledger_form(officer_client, ledger):
+    lpg, rice = ledger
+    for name, data in [("sale", {"product": rice.pk, "buyer": "", "quantity": "1"}),
+                       ("delivery", {"product": rice.pk, "quantity": "1"}),
+                       ("stock_count", {"product": rice.pk, "counted": "0", "reason": "x"})]:
+        response = officer_client.post(url(name, lpg.unit_id), data)
+        assert response.context["form"].errors["product"]
+    assert Product.objects.get(pk=rice.pk).stock == 3
