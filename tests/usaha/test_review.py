@@ -116,3 +116,13 @@ def test_another_units_product_is_refused_on_each_ledger_form(officer_client, le
         response = officer_client.post(url(name, lpg.unit_id), data)
         assert response.context["form"].errors["product"]
     assert Product.objects.get(pk=rice.pk).stock == 3
+
+
+def test_every_file_of_a_unit_is_audited_as_the_other_exports_are(officer_client, kelurahan_a, ledger):
+    from audit.models import AuditEvent
+
+    lpg, _rice = ledger
+    for name, pk in [("logbook_xlsx", lpg.unit_id), ("member_sales_xlsx", lpg.unit_id), ("dossier_xlsx", kelurahan_a.pk)]:
+        before = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count()
+        assert officer_client.get(url(name, pk)).status_code == 200
+        assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == before + 1, name
