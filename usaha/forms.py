@@ -118,6 +118,16 @@ class ProductForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.het = het
 
+    def clean_is_lpg_3kg(self):
+        """Subsidised or not is fixed once the product is in the ledger: unticking it would sell
+        LPG 3 kg without NIK, household limit or HET, and leave its logbook and empty cylinders
+        out of step with the sales already recorded."""
+        value = self.cleaned_data.get("is_lpg_3kg")
+        if self.instance.pk and value != self.instance.is_lpg_3kg and self.instance.entries.exists():
+            raise forms.ValidationError(_("This product already has entries in the ledger: whether it is LPG 3 kg cannot "
+                                          "change. Add a new product instead."), code="lpg_fixed")
+        return value
+
     def clean(self):
         data = super().clean()
         if not self.errors:

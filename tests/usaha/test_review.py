@@ -126,3 +126,22 @@ def test_every_file_of_a_unit_is_audited_as_the_other_exports_are(officer_client
         before = AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count()
         assert officer_client.get(url(name, pk)).status_code == 200
         assert AuditEvent.objects.filter(action=AuditEvent.Action.EXPORT).count() == before + 1, name
+
+
+def test_an_lpg_product_in_the_ledger_cannot_be_made_unsubsidised(officer_client, ledger):
+    """Unticking LPG 3 kg after sales would sell it above the HET and without a NIK."""
+    lpg, _rice = ledger
+    data = {"name": lpg.name, "unit_label": "tabung", "member_price": "25.000", "non_member_price": "25.000", "is_active": "on"}
+    response = officer_client.post(url("product_edit", lpg.pk), data)
+    assert response.status_code == 200 and response.context["form"].errors["is_lpg_3kg"]
+    assert Product.objects.values_list("is_lpg_3kg", "member_price").get(pk=lpg.pk) == (True, 18_000)
+    response = officer_client.post(url("sale", lpg.unit_id), {"product": lpg.pk, "buyer": "", "quantity": "1"})
+    assert response.context["form"].errors  # still sold by NIK only
+
+
+def test_a_new_product_may_still_be_ticked_either_way(officer_client, unit):
+    product = Product.objects.create(unit=unit, name="Bright Gas", member_price=90_000, non_member_price=95_000)
+    data = {"name": "Bright Gas", "unit_label": "tabung", "member_price": "18.000", "non_member_price": "19.000",
+            "is_lpg_3kg": "on", "is_active": "on"}
+    assert officer_client.post(url("product_edit", product.pk), data).status_code == 302
+    assert Product.objects.get(pk=product.pk).is_lpg_3kg
