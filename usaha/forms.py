@@ -130,6 +130,8 @@ class ProductForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
+        if not self.errors and data["member_price"] > data["non_member_price"]:
+            self.add_error("member_price", _("The member price cannot be above the non-member price."))
         if not self.errors:
             try:
                 Product(is_lpg_3kg=data.get("is_lpg_3kg"), member_price=data["member_price"],

@@ -145,3 +145,23 @@ def test_a_new_product_may_still_be_ticked_either_way(officer_client, unit):
             "is_lpg_3kg": "on", "is_active": "on"}
     assert officer_client.post(url("product_edit", product.pk), data).status_code == 302
     assert Product.objects.get(pk=product.pk).is_lpg_3kg
+
+
+def test_members_never_pay_more_than_non_members(officer_client, unit, het):
+    data = {"name": "LPG 3 kg", "unit_label": "tabung", "is_lpg_3kg": "on", "member_price": "19.000",
+            "non_member_price": "18.000", "is_active": "on"}
+    response = officer_client.post(url("product_create", unit.pk), data)
+    assert response.status_code == 200 and response.context["form"].errors["member_price"]
+    assert 'value="19.000"' in response.content.decode()  # what was typed is kept
+    assert not Product.objects.exists()
+
+
+def test_a_sale_without_its_csrf_token_is_refused(client, officer, lpg):
+    from django.test import Client
+
+    services.record_delivery(unit=lpg.unit, product=lpg, quantity=5, cost=80_000)
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(officer)
+    response = strict.post(url("sale", lpg.unit_id), {"product": lpg.pk, "buyer": make_nik(7), "quantity": "1"})
+    assert response.status_code == 403
+    assert not StockEntry.objects.filter(type="jual").exists()
