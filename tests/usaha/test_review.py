@@ -165,3 +165,32 @@ def test_a_sale_without_its_csrf_token_is_refused(client, officer, lpg):
     response = strict.post(url("sale", lpg.unit_id), {"product": lpg.pk, "buyer": make_nik(7), "quantity": "1"})
     assert response.status_code == 403
     assert not StockEntry.objects.filter(type="jual").exists()
+
+
+def test_the_household_limit_resets_on_the_first_of_the_month_and_on_monday(lpg):
+    from django.core.exceptions import ValidationError
+
+    services.record_delivery(unit=lpg.unit, product=lpg, quantity=50, cost=800_000)
+    buyer = make_nik(7)
+    services.record_sale(unit=lpg.unit, product=lpg, quantity=4, buyer=buyer, today=date(2026, 3, 1))
+    with pytest.raises(ValidationError, match="4"):
+        services.record_sale(unit=lpg.unit, product=lpg, quantity=1, buyer=buyer, today=date(2026, 3, 31))
+    services.record_sale(unit=lpg.unit, product=lpg, quantity=4, buyer=buyer, today=date(2026, 4, 1))
+    BusinessUnit.objects.filter(pk=lpg.unit_id).update(limit_period="minggu")
+    unit = BusinessUnit.objects.get(pk=lpg.unit_id)
+    services.record_sale(unit=unit, product=lpg, quantity=4, buyer=buyer, today=date(2026, 4, 12))  # Sunday: week of 6 April
+    with pytest.raises(ValidationError):
+        services.record_sale(unit=unit, product=lpg, quantity=1, buyer=buyer, today=date(2026, 4, 12))
+    services.record_sale(unit=unit, product=lpg, quantity=1, buyer=buyer, today=date(2026, 4, 13))  # Monday
+
+
+def test_a_stock_count_already_sold_from_cannot_be_reversed_below_zero(rice):
+    from django.core.exceptions import ValidationError
+
+    services.record_delivery(unit=rice.unit, product=rice, quantity=10, cost=600_000)
+    count = services.record_count(unit=rice.unit, product=rice, counted=15, reason="kiriman tanpa nota")
+    services.record_sale(unit=rice.unit, product=rice, quantity=12)
+    with pytest.raises(ValidationError, match="negative|negatif"):
+        services.reverse_entry(entry=count, reason="salah hitung")
+    assert Product.objects.get(pk=rice.pk).stock == 3
+    assert counters.differences() == []
