@@ -2,7 +2,10 @@
 delivery, a stock count, a correction; a unit and a product; the SHU rule and year. Forms only
 turn what was typed into values; the rules are `usaha.services`'."""
 
+from datetime import date
+
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from koperasi import qr_photo
@@ -91,6 +94,17 @@ class UnitForm(forms.ModelForm):
         fields = ["name", "kind", "supplier", "household_limit", "limit_period", "started_on", "is_active"]
         widgets = {"started_on": DateInput()}
 
+    def clean_started_on(self):
+        """A unit starts between 2000 and today: a date in the future, or a typo such as 0202 or
+        3026, would put the unit's start (shown on the dossier for a bank) out of any year."""
+        day, today = self.cleaned_data.get("started_on"), timezone.localdate()
+        if day and day > today:
+            raise forms.ValidationError(_("The date cannot be in the future (today is %(today)s).")
+                                        % {"today": today.strftime("%d-%m-%Y")}, code="future")
+        if day and day < date(2000, 1, 1):
+            raise forms.ValidationError(_("A unit started in 2000 or later: check the year."), code="too_early")
+        return day
+
 
 class ProductForm(forms.ModelForm):
     member_price = RupiahField(label=_("member price (Rp)"), min_value=1)
@@ -104,8 +118,20 @@ class ProductForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.het = het
 
+    def clean_is_lpg_3kg(self):
+        """Subsidised or not is fixed once the product is in the ledger: unticking it would sell
+        LPG 3 kg without NIK, household limit or HET, and leave its logbook and empty cylinders
+        out of step with the sales already recorded."""
+        value = self.cleaned_data.get("is_lpg_3kg")
+        if self.instance.pk and value != self.instance.is_lpg_3kg and self.instance.entries.exists():
+            raise forms.ValidationError(_("This product already has entries in the ledger: whether it is LPG 3 kg cannot "
+                                          "change. Add a new product instead."), code="lpg_fixed")
+        return value
+
     def clean(self):
         data = super().clean()
+        if not self.errors and data["member_price"] > data["non_member_price"]:
+            self.add_error("member_price", _("The member price cannot be above the non-member price."))
         if not self.errors:
             try:
                 Product(is_lpg_3kg=data.get("is_lpg_3kg"), member_price=data["member_price"],

@@ -328,6 +328,7 @@ def member_sales(request, pk):
 def member_sales_xlsx(request, pk):
     unit = _unit_or_404(request, pk)
     year = _year(request)
+    record(AuditEvent.Action.EXPORT, request=request, obj=unit, what="sales per member", format="xlsx", year=year)
     return _xlsx(reports.member_sales_xlsx(unit, year), "penjualan-anggota", unit.name, year)
 
 
@@ -419,5 +420,6 @@ def dossier(request, pk):
 @login_required
 def dossier_xlsx(request, pk):
     kelurahan = _kelurahan_or_404(request, pk)
+    record(AuditEvent.Action.EXPORT, request=request, obj=kelurahan, what="financing dossier", format="xlsx")
     return _xlsx(reports.dossier_xlsx(kelurahan, reports.dossier(kelurahan)), "pembiayaan", kelurahan.nama)
 

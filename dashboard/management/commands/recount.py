@@ -1,11 +1,12 @@
 """Compare the dashboard's counters (member figures, current household count, KK terwakili
-history, the members' simpanan) with a live recount; `--fix` corrects them."""
+history, the members' simpanan, the business units' stock and figures) with a live recount; `--fix` corrects them."""
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from dashboard import counters
 from kelurahan.models import Kelurahan
+from usaha import counters as usaha_counters
 
 
 class Command(BaseCommand):
@@ -21,10 +22,12 @@ class Command(BaseCommand):
         with transaction.atomic():
             if fix:  # nobody changes members or counts while we recount and write
                 list(Kelurahan.objects.select_for_update().order_by("pk").values_list("pk", flat=True))
+                usaha_counters.lock()
             wrong = counters.differences()
             wrong_counts = counters.household_count_differences()
             wrong_history = counters.history_differences()
             wrong_capital = counters.capital_differences()
+            wrong_usaha = usaha_counters.differences()
             codes = dict(Kelurahan.objects.filter(
                 pk__in={pk for pk, _s, _l in wrong + wrong_counts + wrong_capital} | set(wrong_history)).values_list("pk", "kode"))
             for pk, kept, live in wrong:
@@ -36,7 +39,11 @@ class Command(BaseCommand):
             for pk, kept, live in wrong_capital:
                 self.stdout.write(f"{codes[pk]}: simpanan {kept[:3]}, ledger {live[:3]} (pokok, wajib, sukarela)"
                                   + ("" if kept[3] == live[3] else "; simpanan wajib months differ"))
+            for line in wrong_usaha:
+                self.stdout.write(line)
             if fix:
+                if wrong_usaha:
+                    usaha_counters.fix()
                 if wrong:
                     counters.write({pk: live for pk, _kept, live in wrong})
                 if wrong_counts:
@@ -47,12 +54,15 @@ class Command(BaseCommand):
                     counters.write_capital({pk: live for pk, _kept, live in wrong_capital})
         total = Kelurahan.objects.count()
         differing = len({pk for pk, _s, _l in wrong + wrong_counts + wrong_capital} | set(wrong_history))
-        if not differing:
+        if not differing and not wrong_usaha:
             self.stdout.write(f"{total} kelurahan: counters equal the recount.")
         elif fix:
-            self.stdout.write(f"{differing} of {total} kelurahan corrected.")
+            self.stdout.write(f"{differing} of {total} kelurahan corrected."
+                              + (f" {len(wrong_usaha)} business unit figures corrected." if wrong_usaha else ""))
         else:
-            raise CommandError(f"{differing} of {total} kelurahan differ; run with --fix to correct them.")
+            raise CommandError(f"{differing} of {total} kelurahan differ"
+                               + (f", {len(wrong_usaha)} business unit figures differ" if wrong_usaha else "")
+                               + "; run with --fix to correct them.")
 
 
 def _count(figures):
