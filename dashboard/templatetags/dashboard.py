@@ -3,11 +3,11 @@ times faster than with an included template per row (bench/dashboard.py)."""
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
 from django.utils.dateformat import format as date_format
 from django.utils.formats import get_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
-from django.urls import reverse
 from django.utils.translation import gettext
 
 from dashboard.progress import Status

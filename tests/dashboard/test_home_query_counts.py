@@ -60,8 +60,9 @@ def test_the_card_scan_page(request, cooperative, kelurahan_a):
 
 
 # A reviewer's home is the city dashboard, in its own queries (tests/dashboard/test_query_counts.py:
-# 3-8 the city's figures, 9-10 the business units and the month's sales, 11: the applications,
-# 12-13 the permissions; is it a reviewer? reads them once for both).
+# 3-4 the permissions (is it a reviewer? reads them once for both), 5 the reviewer's region
+# grants (issue 23), 6-11 the city's figures, 12-13 the business units and the month's sales,
+# 14 the applications).
 def test_a_reviewers_home_is_the_city_dashboard(request, cooperative):
-    small, large = pin_queries(client_as(request, "reviewer"), reverse("dashboard:home"), 13, grow=cooperative)
+    small, large = pin_queries(client_as(request, "reviewer"), reverse("dashboard:home"), 14, grow=cooperative)
     assert small.templates[0].name == large.templates[0].name == "dashboard/dashboard.html"
