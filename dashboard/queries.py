@@ -79,6 +79,12 @@ def rollup(queryset, campaign, by, today=None, days=7):
         history = history.filter(day__isnull=True)  # none: no gain asked for
     else:
         history = history.filter(day__gt=today - timedelta(days=days), day__lte=today)
+    # PostgreSQL: `OFFSET 0` keeps the per-kelurahan subquery from being flattened into the sums,
+    # so a listed campaign's membership (r_in) is found once per row, not once per CASE using it
+    # (a province with the national campaign: its 84,000 listed ids hashed once, not twice;
+    # the query 81 -> 62 ms in EXPLAIN ANALYZE)
+    fence = " OFFSET 0" if connection.vendor == "postgresql" else ""
+
     def sums(gain_sum="", gain_join=""):
         return f"""
             SELECT k.r_key, COUNT(*) AS n, SUM(CASE WHEN k.r_in THEN 1 ELSE 0 END) AS n_in,
@@ -86,7 +92,7 @@ def rollup(queryset, campaign, by, today=None, days=7):
                    SUM(CASE WHEN k.r_in THEN (k.r_kk * %s + 99) / 100 END) AS target,
                    COALESCE(SUM(k.r_terwakili), 0) AS terwakili, COALESCE(SUM(k.r_heads), 0) AS heads,
                    COALESCE(SUM(k.r_aktif), 0) AS aktif{gain_sum}
-            FROM ({inner}) k{gain_join} GROUP BY k.r_key
+            FROM ({inner}{fence}) k{gain_join} GROUP BY k.r_key
         """
 
     if everywhere:

@@ -3,10 +3,12 @@ times faster than with an included template per row (bench/dashboard.py)."""
 
 from django import template
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.urls import reverse
 from django.utils.dateformat import format as date_format
 from django.utils.formats import get_format
 from django.utils.html import conditional_escape, format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext
 
 from dashboard.progress import Status
 
@@ -94,3 +96,65 @@ def capital_cells(capital):
 def status_label(status):
     """A stored status code (`tertinggal`) in words, for frozen reports."""
     return Status.LABELS.get(status, status)
+
+
+def _blocktrans(message, **values):
+    """`{% blocktranslate with … %}` in Python: the same msgid (`%(name)s`, a literal `%%`),
+    the values already escaped or our own digits."""
+    return conditional_escape(gettext(message)) % values
+
+
+@register.simple_tag
+def kelurahan_card(kel, progress):
+    """One kelurahan's card on a phone (issue 21; see _cards.html): built in Python, as the
+    table's cells are, since 158 cards of a kabupaten/kota took half the page's rendering as
+    template tags and filters per card (bench/dashboard.py)."""
+    name = conditional_escape(kel.nama)
+    pct = None if progress.persen_target is None else _int(progress.persen_target)
+    bar = ""
+    if progress.target:
+        reached = " reached" if progress.is_reached else ""
+        label = _blocktrans("%(name)s: share of the target", name=name)
+        bar = f'<progress class="bar{reached}" max="100" value="{progress.bar_percent}" aria-label="{label}">{pct}%</progress>'
+    share = DASH if pct is None else _blocktrans("%(pct)s%% of target", pct=pct)
+    capital = progress.capital
+    arrears = ""
+    if capital.arrears_percent is not None:
+        arrears = f'<span data-figure="persen_menunggak">{_blocktrans("%(pct)s%% in arrears", pct=_int(capital.arrears_percent))}</span>'
+    if capital.rat_on:
+        rat = _blocktrans("RAT %(day)s", day=date_format(capital.rat_on, "d-m-Y"))
+    else:
+        rat = conditional_escape(gettext("no RAT this year"))
+    status = progress.status
+    return mark_safe(f"""<li class="kel-card" data-card="{conditional_escape(kel.kode)}" data-status="{status}">
+      <a href="{reverse("dashboard:kelurahan_detail", args=[kel.pk])}">
+        <strong class="kel-name">{name}</strong>
+        {bar}
+        <p>
+          <span data-figure="persen_target">{share}</span>
+          <span class="status status-{status}">{conditional_escape(progress.status_label)}</span>
+          <span data-figure="naik_7_hari">{_blocktrans("+%(n)s KK this week", n=_int(progress.gained_7d))}</span>
+        </p>
+        <p class="muted"><span data-figure="simpanan">{_blocktrans("simpanan Rp %(rp)s", rp=_int(capital.collected))}</span>
+          {arrears}
+          <span data-figure="rat">{rat}</span></p>
+        <p class="muted"><span data-figure="kk_terwakili">{_blocktrans("%(kk)s of %(target)s KK", kk=_int(progress.kk_terwakili), target=_n(progress.target))}</span></p>
+      </a>
+    </li>""")
+
+
+@register.simple_tag
+def kelurahan_head(kel, progress):
+    """A table row's first cells: the kelurahan (linked, with its code) and its KK count with
+    date and source; in Python for the same reason as `kelurahan_card`."""
+    link = reverse("dashboard:kelurahan_detail", args=[kel.pk])
+    if progress.has_count:
+        source = f" · {conditional_escape(kel.sumber)}" if kel.sumber else ""
+        day = date_format(kel.per_tanggal, "d-m-Y") if kel.per_tanggal else ""
+        count = f'{_int(progress.jumlah_kk)}<small class="muted source"> {day}{source}</small>'
+    else:
+        count = f'<span class="muted">{conditional_escape(gettext("no data"))}</span>'
+    return mark_safe(
+        f'<th scope="row"><a href="{link}">{conditional_escape(kel.nama)}</a> <small class="muted">{conditional_escape(kel.kode)}</small></th>\n'
+        f'      <td class="num" data-figure="jumlah_kk">{count}</td>'
+    )
