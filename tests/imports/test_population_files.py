@@ -4,6 +4,7 @@ extract, as CSV and XLSX, through the import command and the upload page alike. 
 one household per KK, whatever the order of the rows, and lands in the right kelurahan."""
 
 from datetime import date
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -252,3 +253,28 @@ def test_the_dry_run_prints_each_changed_kk_with_its_row_and_before_and_after(tm
     assert f"baris 3, {make_no_kk(1)}: address: Jl. Mawar 1 → Jl. Melati 9" in out
     assert make_no_kk(2) not in out
     assert Household.objects.get(no_kk=make_no_kk(1)).address == "Jl. Mawar 1"
+
+
+# --- Files written by another program -------------------------------------------------------
+# tests/imports/data: a SIAK-style `;` extract (12 KK, 44 residents, members before their head)
+# and the same file opened in LibreOffice Calc 7.4 and saved as XLSX, once with every column
+# imported as text and once as Calc guesses (16-digit numbers become number cells and lose
+# their last digits). Calc writes shared strings, styles and its own XML, unlike our writers.
+DATA = Path(__file__).parent / "data"
+
+
+def test_a_workbook_saved_by_libreoffice_with_text_columns_imports_as_its_csv(city):
+    out, err, exc = run(DATA / "siak_extract.csv")
+    assert exc is None, (err, exc)
+    from_csv = households()
+    assert len(from_csv) == 12 and "44 penduduk dalam 12 KK" in out
+    Household.objects.all().delete()
+    out, err, exc = run(DATA / "siak_extract_libreoffice_text.xlsx")
+    assert exc is None, (err, exc)
+    assert households() == from_csv and "44 penduduk dalam 12 KK" in out
+
+
+def test_a_workbook_saved_by_libreoffice_with_numbers_guessed_is_refused_naming_the_damaged_cells(city):
+    out, err, exc = run(DATA / "siak_extract_libreoffice_numbers.xlsx")
+    assert not Household.objects.exists()
+    assert "baris 2, kolom NO_KK" in out + err and "ada digit yang hilang" in out + err
