@@ -201,7 +201,7 @@ def _sale(request, pk, limit):
     return render(request, "usaha/sale_form.html", {"form": form, "unit": unit, "photo_max_mb": PHOTO_MAX_BYTES // 2**20})
 
 
-def _ledger_form(request, pk, form_class, write, template, done):
+def _ledger_form(request, pk, form_class, write, heading, done):
     unit = _unit_or_404(request, pk, keep=True)
     form = form_class(request.POST or None, unit=unit)
     if request.method == "POST" and form.is_valid():
@@ -214,20 +214,20 @@ def _ledger_form(request, pk, form_class, write, template, done):
         else:
             messages.success(request, done % {"number": entry.receipt_number})
             return redirect(entry)
-    return render(request, template, {"form": form, "unit": unit})
+    return render(request, "usaha/entry_form.html", {"form": form, "unit": unit, "heading": heading})
 
 
 @login_required
 def delivery(request, pk):
     """Stock in: a delivery with its note number, quantity and cost (and empties out for LPG)."""
-    return _ledger_form(request, pk, DeliveryForm, services.record_delivery, "usaha/delivery_form.html",
+    return _ledger_form(request, pk, DeliveryForm, services.record_delivery, _("Delivery in"),
                         _("Delivery recorded: %(number)s."))
 
 
 @login_required
 def stock_count(request, pk):
     """A stock count (opname): what was counted, and the reason for a difference."""
-    return _ledger_form(request, pk, CountForm, services.record_count, "usaha/count_form.html",
+    return _ledger_form(request, pk, CountForm, services.record_count, _("Stock count"),
                         _("Stock count recorded: %(number)s."))
 
 
