@@ -39,10 +39,6 @@ class AlreadyRecorded(ValidationError):
             % {"number": entry.receipt_number}, code="already_recorded")
 
 
-def rupiah(amount):
-    return "Rp " + f"{amount:,}".replace(",", ".")
-
-
 def _lock(unit, product=None):
     """Lock the unit's row, then the product's; return both read afresh."""
     unit = BusinessUnit.objects.select_for_update().select_related("kelurahan__kecamatan").get(pk=unit.pk)
